@@ -1,0 +1,214 @@
+//! Measuring what things cost: best-of-N timing and a counting allocator.
+//!
+//! Timings are noisy on a shared machine, so lessons compare the *best* of several runs and assert
+//! only large ratios; the exact numbers belong in `benches/` (criterion).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::Error;
+
+/// The timings of several runs of the same work.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timing {
+    /// The fastest run: the least disturbed by the rest of the machine.
+    pub best: Duration,
+    /// The median run.
+    pub median: Duration,
+    pub runs: usize,
+}
+
+impl Timing {
+    /// Best time in seconds.
+    pub fn secs(&self) -> f64 {
+        self.best.as_secs_f64()
+    }
+
+    /// How many times faster `self` is than `other` (best against best).
+    pub fn speedup_over(&self, other: &Timing) -> f64 {
+        other.secs() / self.secs().max(1e-12)
+    }
+
+    /// Throughput for `units` of work per run (e.g. bytes → bytes per second).
+    pub fn rate(&self, units: f64) -> f64 {
+        units / self.secs().max(1e-12)
+    }
+}
+
+/// Runs `work` `runs` times (at least once) and keeps the best and median durations. The result of
+/// each run goes through `black_box`, so the compiler cannot drop the work.
+pub fn best_of<T>(runs: usize, mut work: impl FnMut() -> T) -> Timing {
+    let runs = runs.max(1);
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(work());
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    Timing {
+        best: times[0],
+        median: times[runs / 2],
+        runs,
+    }
+}
+
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+/// A global allocator that counts bytes on top of the system allocator. A lesson that makes memory
+/// claims installs it:
+///
+/// ```ignore
+/// #[global_allocator]
+/// static ALLOC: harness::measure::CountingAllocator = harness::measure::CountingAllocator;
+/// ```
+///
+/// Counting costs a few atomic operations per allocation.
+pub struct CountingAllocator;
+
+impl CountingAllocator {
+    fn grew(size: usize) {
+        ALLOCATED.fetch_add(size, Ordering::Relaxed);
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        let now = CURRENT.fetch_add(size, Ordering::Relaxed) + size;
+        PEAK.fetch_max(now, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the counters have no effect on
+// the memory handed out.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        INSTALLED.store(true, Ordering::Relaxed);
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            Self::grew(layout.size());
+        }
+        ptr
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        INSTALLED.store(true, Ordering::Relaxed);
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            Self::grew(layout.size());
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+            Self::grew(new_size);
+        }
+        new
+    }
+}
+
+/// What a piece of work allocated on the heap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AllocStats {
+    /// Bytes requested in total (a reallocation counts its new size).
+    pub allocated: usize,
+    /// Number of allocations and reallocations.
+    pub allocations: usize,
+    /// The most heap the work held at once, above what was live when it started.
+    pub peak: usize,
+    /// Heap still held when the work returned, above what was live when it started (what its
+    /// result owns, if it returns something that allocates).
+    pub retained: isize,
+}
+
+/// Runs `work` and counts its heap use. Counts are global, so run it while no other thread of the
+/// lesson allocates. Fails when the [`CountingAllocator`] is not installed, so that a memory claim
+/// can never pass on zeros.
+pub fn count_allocations<T>(work: impl FnOnce() -> T) -> Result<(T, AllocStats), Error> {
+    // Any allocation sets INSTALLED once the counting allocator is in place.
+    black_box(Vec::<u8>::with_capacity(1));
+    if !INSTALLED.load(Ordering::Relaxed) {
+        return Err(Error::NoCountingAllocator);
+    }
+    let base = CURRENT.load(Ordering::Relaxed);
+    let allocated = ALLOCATED.load(Ordering::Relaxed);
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let value = work();
+    let stats = AllocStats {
+        allocated: ALLOCATED.load(Ordering::Relaxed) - allocated,
+        allocations: ALLOCATIONS.load(Ordering::Relaxed) - allocations,
+        peak: PEAK.load(Ordering::Relaxed).saturating_sub(base),
+        retained: CURRENT.load(Ordering::Relaxed) as isize - base as isize,
+    };
+    Ok((value, stats))
+}
+
+/// Formats a byte count with a binary unit (B, KiB, MiB, GiB).
+pub fn bytes(n: f64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = n;
+    let mut unit = 0;
+    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Formats a duration in the unit that suits it (ns, µs, ms, s).
+pub fn duration(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 1e-6 {
+        format!("{:.0} ns", s * 1e9)
+    } else if s < 1e-3 {
+        format!("{:.1} µs", s * 1e6)
+    } else if s < 1.0 {
+        format!("{:.1} ms", s * 1e3)
+    } else {
+        format!("{s:.2} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn best_is_not_slower_than_median() {
+        let t = best_of(5, || (0..1000u64).sum::<u64>());
+        assert_eq!(t.runs, 5);
+        assert!(t.best <= t.median);
+    }
+
+    #[test]
+    fn counting_needs_the_allocator() {
+        // The unit-test binary does not install the counting allocator.
+        assert!(matches!(
+            count_allocations(|| vec![0u8; 10]),
+            Err(Error::NoCountingAllocator)
+        ));
+    }
+
+    #[test]
+    fn byte_units() {
+        assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(bytes(1536.0), "1.5 KiB");
+        assert_eq!(bytes(3.0 * 1024.0 * 1024.0), "3.0 MiB");
+    }
+}

@@ -1,0 +1,426 @@
+//! The house style for figures: an embedded font, a colour-blind-safe palette, chart defaults, and
+//! two ready-made charts (lines and bars) that most lessons need.
+//!
+//! Every figure is drawn twice, to PNG and to SVG, by the [`figure!`](crate::figure) macro. Text is
+//! rendered with DejaVu Sans embedded in the binary, so no system font is needed.
+
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+pub use plotters;
+
+/// The error type inside a figure's drawing code; the [`figure!`](crate::figure) macro turns it
+/// into [`crate::Error::Figure`] naming the file.
+pub type DrawError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Default figure size in pixels (width, height).
+pub const SIZE: (u32, u32) = (960, 600);
+
+/// The page colour behind every figure.
+pub const BACKGROUND: RGBColor = WHITE;
+
+/// The Okabe–Ito palette: eight colours that stay distinct for the common kinds of colour blindness.
+pub const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(240, 228, 66),  // yellow
+    RGBColor(0, 0, 0),       // black
+];
+
+/// Colour number `i` of the palette (cycling).
+pub fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Registers the embedded DejaVu Sans as plotters' sans-serif font (once per process).
+pub fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bytes are a valid TrueType font compiled into the `dejavu` crate, so registration
+        // cannot fail; a failure would only leave text undrawn, never corrupt a figure.
+        let _ = register_font_bytes("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+        let _ = register_font_bytes("sans-serif", FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+fn register_font_bytes(name: &str, style: FontStyle, bytes: &'static [u8]) -> Result<(), ()> {
+    plotters::style::register_font(name, style, bytes).map_err(|_| ())
+}
+
+/// The title font.
+pub fn title_style() -> TextStyle<'static> {
+    ("sans-serif", 26).into_font().style(FontStyle::Bold).into()
+}
+
+/// The font of axis descriptions and tick labels.
+pub fn label_style() -> TextStyle<'static> {
+    ("sans-serif", 16).into_font().into()
+}
+
+/// A chart builder with the house margins and title.
+pub fn chart<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(title, title_style())
+        .margin(18)
+        .x_label_area_size(52)
+        .y_label_area_size(78);
+    builder
+}
+
+/// Draws light grid lines and labelled axes.
+pub fn axes<DB, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<(), DrawError>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    X: plotters::coord::ranged1d::Ranged + ValueFormatter<X::ValueType>,
+    Y: plotters::coord::ranged1d::Ranged + ValueFormatter<Y::ValueType>,
+{
+    chart
+        .configure_mesh()
+        .light_line_style(BLACK.mix(0.05))
+        .bold_line_style(BLACK.mix(0.12))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(label_style())
+        .axis_desc_style(label_style())
+        .draw()?;
+    Ok(())
+}
+
+/// Draws the legend of every series that has a label.
+pub fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> Result<(), DrawError>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(label_style())
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()?;
+    Ok(())
+}
+
+/// Formats a tick value compactly: 1500 → "1.5k", 2e6 → "2M", 0.001 → "0.001".
+pub fn tick(v: f64) -> String {
+    let a = v.abs();
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if a >= 1e9 {
+        format!("{}G", trim(format!("{:.1}", v / 1e9)))
+    } else if a >= 1e6 {
+        format!("{}M", trim(format!("{:.1}", v / 1e6)))
+    } else if a >= 1e4 {
+        format!("{}k", trim(format!("{:.1}", v / 1e3)))
+    } else if a >= 1.0 || a == 0.0 {
+        trim(format!("{v:.2}"))
+    } else if a >= 1e-3 {
+        trim(format!("{v:.4}"))
+    } else {
+        format!("{v:.0e}")
+    }
+}
+
+/// One named series of points.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Series {
+    pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Series {
+        Series {
+            name: name.into(),
+            points,
+        }
+    }
+}
+
+/// A chart of lines with markers, on linear or logarithmic axes.
+#[derive(Debug, Clone)]
+pub struct LineChart {
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub log_x: bool,
+    pub log_y: bool,
+    pub series: Vec<Series>,
+}
+
+impl LineChart {
+    pub fn new(title: &str, x_desc: &str, y_desc: &str) -> LineChart {
+        LineChart {
+            title: title.into(),
+            x_desc: x_desc.into(),
+            y_desc: y_desc.into(),
+            log_x: false,
+            log_y: false,
+            series: Vec::new(),
+        }
+    }
+
+    pub fn log_log(mut self) -> LineChart {
+        self.log_x = true;
+        self.log_y = true;
+        self
+    }
+
+    pub fn log_x(mut self) -> LineChart {
+        self.log_x = true;
+        self
+    }
+
+    pub fn series(mut self, name: impl Into<String>, points: Vec<(f64, f64)>) -> LineChart {
+        self.series.push(Series::new(name, points));
+        self
+    }
+
+    fn bounds(&self, log: bool, pick: fn(&(f64, f64)) -> f64) -> (f64, f64) {
+        let values = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(pick))
+            .filter(|v| v.is_finite() && (!log || *v > 0.0));
+        let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        if !lo.is_finite() {
+            return (if log { 1.0 } else { 0.0 }, 1.0);
+        }
+        if log {
+            (lo / 1.5, hi * 1.5)
+        } else {
+            let pad = ((hi - lo) * 0.05).max(1e-12);
+            (lo - pad, hi + pad)
+        }
+    }
+
+    /// Draws the chart on `root`.
+    pub fn draw<DB>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError>
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let (x0, x1) = self.bounds(self.log_x, |p| p.0);
+        let (y0, y1) = self.bounds(self.log_y, |p| p.1);
+        match (self.log_x, self.log_y) {
+            (false, false) => self.draw_in(root, x0..x1, y0..y1),
+            (true, false) => self.draw_in(root, (x0..x1).log_scale(), y0..y1),
+            (false, true) => self.draw_in(root, x0..x1, (y0..y1).log_scale()),
+            (true, true) => self.draw_in(root, (x0..x1).log_scale(), (y0..y1).log_scale()),
+        }
+    }
+
+    fn draw_in<DB, X, Y>(&self, root: &DrawingArea<DB, Shift>, x: X, y: Y) -> Result<(), DrawError>
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+        X: AsRangedCoord<Value = f64>,
+        Y: AsRangedCoord<Value = f64>,
+        X::CoordDescType: ValueFormatter<f64>,
+        Y::CoordDescType: ValueFormatter<f64>,
+    {
+        let mut chart = chart(root, &self.title).build_cartesian_2d(x, y)?;
+        chart
+            .configure_mesh()
+            .light_line_style(BLACK.mix(0.05))
+            .bold_line_style(BLACK.mix(0.12))
+            .x_desc(self.x_desc.as_str())
+            .y_desc(self.y_desc.as_str())
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
+            .label_style(label_style())
+            .axis_desc_style(label_style())
+            .draw()?;
+        for (i, s) in self.series.iter().enumerate() {
+            let c = color(i);
+            chart
+                .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(3)))?
+                .label(s.name.as_str())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], c.stroke_width(3)));
+            chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
+        }
+        legend(&mut chart)?;
+        Ok(())
+    }
+}
+
+/// A chart of labelled horizontal bars (one value each, first at the top), with each value written
+/// at the end of its bar. Horizontal bars leave room for long category names.
+#[derive(Debug, Clone)]
+pub struct BarChart {
+    pub title: String,
+    pub value_desc: String,
+    pub bars: Vec<(String, f64)>,
+}
+
+impl BarChart {
+    pub fn new(title: &str, value_desc: &str) -> BarChart {
+        BarChart {
+            title: title.into(),
+            value_desc: value_desc.into(),
+            bars: Vec::new(),
+        }
+    }
+
+    pub fn bar(mut self, label: impl Into<String>, value: f64) -> BarChart {
+        self.bars.push((label.into(), value));
+        self
+    }
+
+    /// Draws the chart on `root`.
+    pub fn draw<DB>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError>
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let n = self.bars.len().max(1) as i32;
+        let top = self
+            .bars
+            .iter()
+            .map(|b| b.1)
+            .filter(|v| v.is_finite())
+            .fold(0.0_f64, f64::max)
+            .max(1e-12)
+            * 1.18;
+        // Row r from the top shows bar r; plotters counts segments from the bottom.
+        let label_of = |seg: &SegmentValue<i32>| match seg {
+            SegmentValue::CenterOf(k) => self
+                .bars
+                .get((n - 1 - k) as usize)
+                .map(|b| b.0.clone())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let widest = self
+            .bars
+            .iter()
+            .map(|b| b.0.chars().count())
+            .max()
+            .unwrap_or(4) as u32;
+        let mut chart = ChartBuilder::on(root)
+            .caption(self.title.as_str(), title_style())
+            .margin(18)
+            .x_label_area_size(52)
+            .y_label_area_size(24 + 9 * widest)
+            .build_cartesian_2d(0.0..top, (0..n - 1).into_segmented())?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(BLACK.mix(0.05))
+            .bold_line_style(BLACK.mix(0.12))
+            .x_desc(self.value_desc.as_str())
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&label_of)
+            .y_labels(n as usize)
+            .label_style(label_style())
+            .axis_desc_style(label_style())
+            .draw()?;
+        for (i, (_, value)) in self.bars.iter().enumerate() {
+            let row = n - 1 - i as i32;
+            let mut bar = Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(row)),
+                    (*value, SegmentValue::Exact(row + 1)),
+                ],
+                color(i).filled(),
+            );
+            bar.set_margin(8, 8, 0, 0);
+            chart.draw_series(std::iter::once(bar))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!(" {}", tick(*value)),
+                (*value, SegmentValue::CenterOf(row)),
+                label_style().pos(Pos::new(HPos::Left, VPos::Center)),
+            )))?;
+        }
+        Ok(())
+    }
+}
+
+/// Draws a figure to `<out>/<stem>.png` and `<out>/<stem>.svg` with the house font and background,
+/// and records both in the lesson's report. The body runs once per backend, with `root` bound to the
+/// backend's drawing area; inside it `?` works on plotters' errors. Evaluates to
+/// `Result<(), harness::Error>`.
+///
+/// ```ignore
+/// figure!(lesson, "speed", plot::SIZE, |root| {
+///     plot::BarChart::new("Sum of 1M numbers", "ms").bar("loop", 3.1).draw(&root)?;
+/// })?;
+/// ```
+#[macro_export]
+macro_rules! figure {
+    ($lesson:expr, $stem:expr, $size:expr, |$root:ident| $body:block) => {{
+        use $crate::plot::plotters::prelude::IntoDrawingArea as _;
+        let (png, svg) = $lesson.figure_paths($stem);
+        $crate::plot::register_font();
+        let png_drawn = (|| -> ::std::result::Result<(), $crate::plot::DrawError> {
+            let $root = $crate::plot::plotters::prelude::BitMapBackend::new(&png, $size)
+                .into_drawing_area();
+            $root.fill(&$crate::plot::BACKGROUND)?;
+            $body;
+            $root.present()?;
+            Ok(())
+        })();
+        let svg_drawn = (|| -> ::std::result::Result<(), $crate::plot::DrawError> {
+            let $root =
+                $crate::plot::plotters::prelude::SVGBackend::new(&svg, $size).into_drawing_area();
+            $root.fill(&$crate::plot::BACKGROUND)?;
+            $body;
+            $root.present()?;
+            Ok(())
+        })();
+        match (png_drawn, svg_drawn) {
+            (Err(e), _) => Err($crate::Error::Figure {
+                path: png.clone(),
+                message: e.to_string(),
+            }),
+            (_, Err(e)) => Err($crate::Error::Figure {
+                path: svg.clone(),
+                message: e.to_string(),
+            }),
+            _ => $lesson
+                .record_figure(&png)
+                .and_then(|_| $lesson.record_figure(&svg)),
+        }
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_compact() {
+        assert_eq!(tick(1500.0), "1500");
+        assert_eq!(tick(15000.0), "15k");
+        assert_eq!(tick(2e6), "2M");
+        assert_eq!(tick(0.25), "0.25");
+        assert_eq!(tick(0.0), "0");
+        assert_eq!(tick(1e-5), "1e-5");
+    }
+}
