@@ -83,13 +83,8 @@ fn main() -> Result<()> {
         println!(
             "{name:<15} mean {m:>8.4} (theory {mean:.4}, z = {z_mean:+.2})   variance {v:>8.4} (theory {var:.4}, z = {z_var:+.2})"
         );
-        lesson.metric(
-            format!(
-                "z_mean_{}",
-                name.split('(').next().unwrap_or(name).to_lowercase()
-            ),
-            z_mean,
-        );
+        lesson.metric(format!("z_mean {name}"), z_mean);
+        lesson.metric(format!("z_variance {name}"), z_var);
     }
     println!(
         "{}",

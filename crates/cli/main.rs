@@ -67,6 +67,7 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -74,6 +75,16 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`workbook list | head`) would panic.
+/// Restoring the default makes the process end quietly, as command-line tools do.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -227,7 +238,11 @@ fn print_report(report: &Report, dir: &Path) {
     if !report.metrics.is_empty() {
         println!("  metrics:");
         for (name, value) in &report.metrics {
-            println!("    {name:<40} {value:.6}");
+            if value.fract() == 0.0 && value.abs() < 1e15 {
+                println!("    {name:<40} {value:.0}");
+            } else {
+                println!("    {name:<40} {value:.6}");
+            }
         }
     }
     for f in &report.figures {

@@ -23,7 +23,7 @@ pub enum Status {
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Status::Ready => "ready",
             Status::Planned => "planned",
         })
@@ -41,7 +41,7 @@ pub enum Difficulty {
 
 impl fmt::Display for Difficulty {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Difficulty::Basic => "basic",
             Difficulty::Intermediate => "intermediate",
             Difficulty::Advanced => "advanced",

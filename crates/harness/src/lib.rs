@@ -32,7 +32,7 @@ pub mod prelude {
 /// The errors of the library. Each names the file (and row) or the thing it is about.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
+    #[error("cannot read or write {path}")]
     Io {
         path: PathBuf,
         #[source]
@@ -40,7 +40,8 @@ pub enum Error {
     },
     #[error("data set {path} is missing: copy it into datasets/ (see datasets/README.md)")]
     MissingData { path: PathBuf },
-    #[error("{path}, row {row}: {message}")]
+    /// `row` counts data rows from 1 (the header is line 1 of the file, so row r is line r + 1).
+    #[error("{path}, row {row} (line {}): {message}", row + 1)]
     Malformed {
         path: PathBuf,
         row: usize,
