@@ -12,7 +12,7 @@
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use harness::kernels;
 use ndarray::{Array1, Array2};
 
@@ -110,4 +110,13 @@ fn traversal(c: &mut Criterion) {
 }
 
 criterion_group!(benches, nested_vs_array2, triad, matmul, traversal);
-criterion_main!(benches);
+
+// criterion_main! written out, to register the embedded font first: criterion draws its HTML report
+// with plotters, which (built without system-font support) has no font until one is registered.
+fn main() {
+    harness::plot::register_font();
+    benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+}

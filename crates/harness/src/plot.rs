@@ -139,7 +139,9 @@ pub fn tick(v: f64) -> String {
     } else if a >= 1.0 || a == 0.0 {
         trim(format!("{v:.2}"))
     } else if a >= 1e-3 {
-        trim(format!("{v:.4}"))
+        // Three significant digits: 0.8117 → "0.812", 0.0025 → "0.0025".
+        let decimals = (2 - a.log10().floor() as i32) as usize;
+        trim(format!("{v:.decimals$}"))
     } else {
         format!("{v:.0e}")
     }
@@ -420,6 +422,8 @@ mod tests {
         assert_eq!(tick(15000.0), "15k");
         assert_eq!(tick(2e6), "2M");
         assert_eq!(tick(0.25), "0.25");
+        assert_eq!(tick(0.8117), "0.812");
+        assert_eq!(tick(0.0025), "0.0025");
         assert_eq!(tick(0.0), "0");
         assert_eq!(tick(1e-5), "1e-5");
     }
