@@ -144,31 +144,23 @@ fn main() -> Result<()> {
                 .caption(title, plot::title_style())
                 .margin(24)
                 .build_cartesian_2d(0..8, 0..6)?;
+            // Cell (i, j) of the array is drawn with row 0 at the top: filled when selected,
+            // then outlined.
+            let cell = |(i, j): (usize, usize)| {
+                let (x, y) = (j as i32, 5 - i as i32);
+                [(x, y), (x + 1, y + 1)]
+            };
+            let all = || (0..6).flat_map(|i| (0..8).map(move |j| (i, j)));
+            chart.draw_series(all().map(|ij| {
+                let fill = if picked.contains(&ij) {
+                    plot::color(0).filled()
+                } else {
+                    WHITE.filled()
+                };
+                Rectangle::new(cell(ij), fill)
+            }))?;
             chart.draw_series(
-                (0..6)
-                    .flat_map(|i| (0..8).map(move |j| (i, j)))
-                    .map(|(i, j)| {
-                        let on = picked.contains(&(i, j));
-                        let fill = if on {
-                            plot::color(0).filled()
-                        } else {
-                            WHITE.mix(1.0).filled()
-                        };
-                        Rectangle::new(
-                            [(j as i32, 5 - i as i32), (j as i32 + 1, 6 - i as i32)],
-                            fill,
-                        )
-                    }),
-            )?;
-            chart.draw_series(
-                (0..6)
-                    .flat_map(|i| (0..8).map(move |j| (i, j)))
-                    .map(|(i, j)| {
-                        Rectangle::new(
-                            [(j as i32, 5 - i as i32), (j as i32 + 1, 6 - i as i32)],
-                            BLACK.mix(0.3).stroke_width(1),
-                        )
-                    }),
+                all().map(|ij| Rectangle::new(cell(ij), BLACK.mix(0.3).stroke_width(1))),
             )?;
         }
     })?;

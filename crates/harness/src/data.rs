@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn a_missing_file_is_named() {
-        let err = path("no_such_file.csv").err().expect("missing");
+        let err = path("no_such_file.csv").expect_err("missing");
         assert!(err.to_string().contains("no_such_file.csv"));
     }
 
