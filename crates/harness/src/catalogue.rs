@@ -185,11 +185,6 @@ impl Catalogue {
             .collect()
     }
 
-    /// Every distinct lesson name the catalogue mentions.
-    pub fn lessons(&self) -> BTreeSet<&str> {
-        self.entries.iter().map(|e| e.lesson.as_str()).collect()
-    }
-
     /// Finds an entry by id, by lesson name (the entry that owns the lesson first) or by number.
     /// An unknown name is an error that suggests the closest names.
     pub fn find(&self, name: &str) -> Result<&Entry, Error> {

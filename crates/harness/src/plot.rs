@@ -192,11 +192,6 @@ impl LineChart {
         self
     }
 
-    pub fn log_x(mut self) -> LineChart {
-        self.log_x = true;
-        self
-    }
-
     pub fn series(mut self, name: impl Into<String>, points: Vec<(f64, f64)>) -> LineChart {
         self.series.push(Series::new(name, points));
         self
