@@ -6,6 +6,7 @@
 
 use std::sync::Once;
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
@@ -79,6 +80,22 @@ pub fn chart<'a, 'b, DB: DrawingBackend>(
     builder
 }
 
+/// Applies the house style to a mesh: faint grid lines and the house font for ticks and axis
+/// descriptions. Every chart of this module goes through it.
+pub fn house_mesh<'m, 'a, 'b, X, Y, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: plotters::coord::ranged1d::Ranged,
+    Y: plotters::coord::ranged1d::Ranged,
+    DB: DrawingBackend,
+{
+    mesh.light_line_style(BLACK.mix(0.05))
+        .bold_line_style(BLACK.mix(0.12))
+        .label_style(label_style())
+        .axis_desc_style(label_style())
+}
+
 /// Draws light grid lines and labelled axes.
 pub fn axes<DB, X, Y>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
@@ -91,14 +108,9 @@ where
     X: plotters::coord::ranged1d::Ranged + ValueFormatter<X::ValueType>,
     Y: plotters::coord::ranged1d::Ranged + ValueFormatter<Y::ValueType>,
 {
-    chart
-        .configure_mesh()
-        .light_line_style(BLACK.mix(0.05))
-        .bold_line_style(BLACK.mix(0.12))
+    house_mesh(&mut chart.configure_mesh())
         .x_desc(x_desc)
         .y_desc(y_desc)
-        .label_style(label_style())
-        .axis_desc_style(label_style())
         .draw()?;
     Ok(())
 }
@@ -243,16 +255,11 @@ impl LineChart {
         Y::CoordDescType: ValueFormatter<f64>,
     {
         let mut chart = chart(root, &self.title).build_cartesian_2d(x, y)?;
-        chart
-            .configure_mesh()
-            .light_line_style(BLACK.mix(0.05))
-            .bold_line_style(BLACK.mix(0.12))
+        house_mesh(&mut chart.configure_mesh())
             .x_desc(self.x_desc.as_str())
             .y_desc(self.y_desc.as_str())
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&|v| tick(*v))
-            .label_style(label_style())
-            .axis_desc_style(label_style())
             .draw()?;
         for (i, s) in self.series.iter().enumerate() {
             let c = color(i);
@@ -326,17 +333,12 @@ impl BarChart {
             .x_label_area_size(52)
             .y_label_area_size(24 + 9 * widest)
             .build_cartesian_2d(0.0..top, (0..n - 1).into_segmented())?;
-        chart
-            .configure_mesh()
+        house_mesh(&mut chart.configure_mesh())
             .disable_y_mesh()
-            .light_line_style(BLACK.mix(0.05))
-            .bold_line_style(BLACK.mix(0.12))
             .x_desc(self.value_desc.as_str())
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&label_of)
             .y_labels(n as usize)
-            .label_style(label_style())
-            .axis_desc_style(label_style())
             .draw()?;
         for (i, (_, value)) in self.bars.iter().enumerate() {
             let row = n - 1 - i as i32;
