@@ -12,6 +12,7 @@
 //! **Run:** `cargo run --release --example random_numbers` (add `-- --quick` for a short run).
 
 use anyhow::Result;
+use harness::measure::log_log_slope;
 use harness::plot::LineChart;
 use harness::prelude::*;
 use ndarray::Array1;
@@ -216,17 +217,4 @@ fn main() -> Result<()> {
     println!("\nReport and figures in {}", lesson.out_dir().display());
     lesson.finish()?;
     Ok(())
-}
-
-/// The least-squares slope of log10(y) against log10(x).
-fn log_log_slope(points: &[(f64, f64)]) -> f64 {
-    let logs: Vec<(f64, f64)> = points.iter().map(|(x, y)| (x.log10(), y.log10())).collect();
-    let k = logs.len() as f64;
-    let (mx, my) = (
-        logs.iter().map(|p| p.0).sum::<f64>() / k,
-        logs.iter().map(|p| p.1).sum::<f64>() / k,
-    );
-    let sxy: f64 = logs.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = logs.iter().map(|(x, _)| (x - mx).powi(2)).sum();
-    sxy / sxx
 }

@@ -118,6 +118,45 @@ fn the_readme_index_is_fresh() {
 }
 
 #[test]
+fn the_notebooks_are_fresh() {
+    let c = Catalogue::load().unwrap();
+    let ready = c.ready_lessons();
+    for lesson in &ready {
+        let generated = harness::notebook::for_lesson(root(), lesson).unwrap();
+        let path = root().join("notebooks").join(format!("{lesson}.ipynb"));
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            on_disk == generated.to_text(),
+            "{} is stale or missing: run `cargo run -- notebooks --write`",
+            path.display()
+        );
+        // What is on disk is a valid notebook whose code is the lesson's.
+        let json: serde_json::Value = serde_json::from_str(&on_disk).unwrap();
+        assert_eq!(harness::notebook::validate(&json), Vec::<String>::new());
+        let source = std::fs::read_to_string(root().join(format!("examples/{lesson}.rs"))).unwrap();
+        assert_eq!(
+            harness::notebook::code_of(&json),
+            harness::notebook::lesson_code(&source)
+        );
+    }
+    let notebooks = std::fs::read_dir(root().join("notebooks"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "ipynb")
+        })
+        .count();
+    assert_eq!(
+        notebooks,
+        ready.len(),
+        "a notebook without a ready lesson: run `cargo run -- notebooks --write`"
+    );
+}
+
+#[test]
 fn the_catalogue_file_is_the_compiled_one() {
     let on_disk = std::fs::read_to_string(root().join("catalogue.toml")).unwrap();
     assert_eq!(

@@ -64,6 +64,12 @@ enum Cmd {
         #[arg(long)]
         write: bool,
     },
+    /// Check that notebooks/ holds an evcxr notebook for every ready lesson, generated from its
+    /// source; --write regenerates them (and removes notebooks of lessons no longer ready).
+    Notebooks {
+        #[arg(long)]
+        write: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -112,6 +118,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Search { words } => search(&catalogue, &words.join(" ")),
         Cmd::Index { write } => index(&catalogue, write),
+        Cmd::Notebooks { write } => notebooks(&catalogue, write),
     }
 }
 
@@ -436,4 +443,53 @@ fn index(catalogue: &Catalogue, write: bool) -> Result<ExitCode> {
         println!("updated the topic index in {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn notebooks(catalogue: &Catalogue, write: bool) -> Result<ExitCode> {
+    let root = harness::workspace_root();
+    let folder = root.join("notebooks");
+    let mut stale = Vec::new();
+    let mut expected = std::collections::BTreeSet::new();
+    for lesson in catalogue.ready_lessons() {
+        let text = harness::notebook::for_lesson(&root, lesson)?.to_text();
+        let path = folder.join(format!("{lesson}.ipynb"));
+        expected.insert(path.clone());
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            if write {
+                std::fs::write(&path, &text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("wrote {}", path.display());
+            } else {
+                stale.push(path);
+            }
+        }
+    }
+    // Notebooks of lessons that are no longer ready are generated files too.
+    for entry in
+        std::fs::read_dir(&folder).with_context(|| format!("reading {}", folder.display()))?
+    {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "ipynb") && !expected.contains(&path) {
+            if write {
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("removing {}", path.display()))?;
+                println!("removed {}", path.display());
+            } else {
+                stale.push(path);
+            }
+        }
+    }
+    if write || stale.is_empty() {
+        println!(
+            "{} notebooks in {} are up to date",
+            expected.len(),
+            folder.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for path in &stale {
+        println!("stale: {}", path.display());
+    }
+    println!("run `cargo run -- notebooks --write` to regenerate them");
+    Ok(ExitCode::FAILURE)
 }

@@ -97,8 +97,11 @@ pub fn frame(file: &str) -> Result<DataFrame, Error> {
         let handle = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
         ParquetReader::new(handle).finish().map_err(to_error)
     } else {
+        // Types are inferred from the whole file: the weather table's first rows hold only whole
+        // numbers in a column that later has decimals.
         CsvReadOptions::default()
             .with_has_header(true)
+            .with_infer_schema_length(None)
             .map_parse_options(|o| {
                 o.with_null_values(Some(NullValues::AllColumnsSingle("NA".into())))
             })

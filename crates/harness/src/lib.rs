@@ -14,6 +14,7 @@ pub mod data;
 pub mod kernels;
 pub mod lesson;
 pub mod measure;
+pub mod notebook;
 pub mod plot;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,8 @@ pub enum Error {
     },
     #[error("the catalogue is invalid: {0}")]
     Catalogue(String),
+    #[error("the workspace manifest (Cargo.toml): {0}")]
+    Manifest(String),
     #[error("{path} is not a lesson report: {message}")]
     Report { path: PathBuf, message: String },
     #[error("figure {path}: {message}")]

@@ -155,6 +155,22 @@ pub fn count_allocations<T>(work: impl FnOnce() -> T) -> Result<(T, AllocStats),
     Ok((value, stats))
 }
 
+/// The least-squares slope of y against x.
+pub fn slope(points: &[(f64, f64)]) -> f64 {
+    let k = points.len() as f64;
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / k;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / k;
+    let sxy: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = points.iter().map(|(x, _)| (x - mx).powi(2)).sum();
+    sxy / sxx
+}
+
+/// The least-squares slope of log10(y) against log10(x): the exponent of a power law y ∝ x^k.
+pub fn log_log_slope(points: &[(f64, f64)]) -> f64 {
+    let logs: Vec<(f64, f64)> = points.iter().map(|(x, y)| (x.log10(), y.log10())).collect();
+    slope(&logs)
+}
+
 /// Formats a byte count with a binary unit (B, KiB, MiB, GiB).
 pub fn bytes(n: f64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
@@ -203,6 +219,13 @@ mod tests {
             count_allocations(|| vec![0u8; 10]),
             Err(Error::NoCountingAllocator)
         ));
+    }
+
+    #[test]
+    fn slopes_of_exact_lines_and_power_laws() {
+        assert!((slope(&[(0.0, 1.0), (1.0, 3.0), (2.0, 5.0)]) - 2.0).abs() < 1e-12);
+        let cubic: Vec<(f64, f64)> = (1..6).map(|i| (i as f64, (i as f64).powi(3))).collect();
+        assert!((log_log_slope(&cubic) - 3.0).abs() < 1e-12);
     }
 
     #[test]

@@ -204,6 +204,12 @@ impl LineChart {
         self
     }
 
+    /// A logarithmic y axis over a linear x axis: exponential growth draws as a straight line.
+    pub fn log_y(mut self) -> LineChart {
+        self.log_y = true;
+        self
+    }
+
     pub fn series(mut self, name: impl Into<String>, points: Vec<(f64, f64)>) -> LineChart {
         self.series.push(Series::new(name, points));
         self
