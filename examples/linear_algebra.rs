@@ -15,7 +15,7 @@
 use anyhow::{Context, Result};
 use faer::linalg::solvers::{DenseSolveCore, Solve, SolveLstsq};
 use harness::data;
-use harness::kernels::{matmul_faer, matmul_naive};
+use harness::kernels::{from_faer, matmul_faer, matmul_naive, to_faer};
 use harness::plot::LineChart;
 use harness::prelude::*;
 use ndarray::{Array1, Array2, ArrayView2, Axis, concatenate};
@@ -304,16 +304,6 @@ fn main() -> Result<()> {
     println!("\nReport and figures in {}", lesson.out_dir().display());
     lesson.finish()?;
     Ok(())
-}
-
-/// Copies an ndarray matrix into a faer matrix.
-fn to_faer(a: &Array2<f64>) -> faer::Mat<f64> {
-    faer::Mat::from_fn(a.nrows(), a.ncols(), |i, j| a[[i, j]])
-}
-
-/// Copies a faer matrix into an ndarray matrix.
-fn from_faer(m: faer::MatRef<'_, f64>) -> Array2<f64> {
-    Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
 }
 
 fn max_abs(a: &Array2<f64>) -> f64 {

@@ -43,6 +43,13 @@ lesson_tests!(
     iterators_generators,
     dates_times,
     regular_expressions,
+    supervised_vs_unsupervised,
+    feature_engineering,
+    evaluation_metrics,
+    cross_validation,
+    bias_variance_tradeoff,
+    regularization,
+    dimensionality_reduction,
 );
 
 #[test]

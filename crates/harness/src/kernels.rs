@@ -3,6 +3,16 @@
 
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, Zip};
 
+/// Copies an ndarray matrix into a faer matrix (faer has its own layout type).
+pub fn to_faer(a: &Array2<f64>) -> faer::Mat<f64> {
+    faer::Mat::from_fn(a.nrows(), a.ncols(), |i, j| a[[i, j]])
+}
+
+/// Copies a faer matrix into an ndarray matrix.
+pub fn from_faer(m: faer::MatRef<'_, f64>) -> Array2<f64> {
+    Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
+}
+
 /// Matrix product by the textbook triple loop (`i`, `j`, then the dot product over `k`): no
 /// blocking, and the inner loop walks `b` down a column, a stride of `n` elements per step.
 pub fn matmul_naive(a: &ArrayView2<f64>, b: &ArrayView2<f64>) -> Array2<f64> {

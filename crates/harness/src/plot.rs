@@ -41,6 +41,17 @@ pub fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// Colour for category `i` of `n`: the palette when it has enough colours, otherwise `n` hues
+/// spaced evenly around the colour wheel (ten digit classes, say).
+pub fn category_color(i: usize, n: usize) -> RGBColor {
+    if n <= PALETTE.len() {
+        return color(i);
+    }
+    let hsl = HSLColor(i as f64 / n as f64, 0.75, 0.45);
+    let (r, g, b) = hsl.rgb();
+    RGBColor(r, g, b)
+}
+
 /// Registers the embedded DejaVu Sans as plotters' sans-serif font (once per process).
 pub fn register_font() {
     static ONCE: Once = Once::new();
@@ -274,6 +285,76 @@ impl LineChart {
                 .label(s.name.as_str())
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], c.stroke_width(3)));
             chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
+        }
+        legend(&mut chart)?;
+        Ok(())
+    }
+}
+
+/// A scatter chart of labelled groups of points (one colour per group), on linear axes that fit
+/// the data.
+#[derive(Debug, Clone)]
+pub struct ScatterChart {
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub groups: Vec<Series>,
+}
+
+impl ScatterChart {
+    pub fn new(title: &str, x_desc: &str, y_desc: &str) -> ScatterChart {
+        ScatterChart {
+            title: title.into(),
+            x_desc: x_desc.into(),
+            y_desc: y_desc.into(),
+            groups: Vec::new(),
+        }
+    }
+
+    pub fn group(mut self, name: impl Into<String>, points: Vec<(f64, f64)>) -> ScatterChart {
+        self.groups.push(Series::new(name, points));
+        self
+    }
+
+    /// Draws the chart on `root`.
+    pub fn draw<DB>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError>
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let all = || self.groups.iter().flat_map(|g| g.points.iter().copied());
+        let span = |pick: fn((f64, f64)) -> f64| {
+            let (lo, hi) = all()
+                .map(pick)
+                .filter(|v| v.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                    (lo.min(v), hi.max(v))
+                });
+            if !lo.is_finite() {
+                return (0.0, 1.0);
+            }
+            let pad = ((hi - lo) * 0.05).max(1e-9);
+            (lo - pad, hi + pad)
+        };
+        let (x0, x1) = span(|p| p.0);
+        let (y0, y1) = span(|p| p.1);
+        let mut chart = chart(root, &self.title).build_cartesian_2d(x0..x1, y0..y1)?;
+        house_mesh(&mut chart.configure_mesh())
+            .x_desc(self.x_desc.as_str())
+            .y_desc(self.y_desc.as_str())
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
+            .draw()?;
+        for (i, g) in self.groups.iter().enumerate() {
+            let c = category_color(i, self.groups.len());
+            chart
+                .draw_series(
+                    g.points
+                        .iter()
+                        .map(|&p| Circle::new(p, 3, c.mix(0.7).filled())),
+                )?
+                .label(g.name.as_str())
+                .legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled()));
         }
         legend(&mut chart)?;
         Ok(())

@@ -1,0 +1,49 @@
+//! The workbook's evaluation toolkit: the parts of scikit-learn's `model_selection` and `metrics`
+//! that linfa 0.8 does not provide, written against linfa's traits so that any linfa model fits in.
+//!
+//! * [`split`]: k-fold (seeded shuffle), stratified k-fold, group k-fold and time-series splits.
+//!   linfa's `Dataset::fold` makes contiguous, unshuffled, unstratified folds only.
+//! * [`metrics`]: a per-class classification report with binary, macro and weighted averages,
+//!   precision–recall curves and average precision, ROC AUC as a rank statistic, multi-class log
+//!   loss and the adjusted Rand index. linfa already has the confusion matrix (with macro
+//!   averages), the binary ROC curve and its AUC, binary log loss, the regression metrics (R², MAE,
+//!   MSE) and the silhouette score; the lessons use those from linfa, and the tests here check
+//!   that both agree where they overlap.
+//! * [`neighbors`]: a k-nearest-neighbours classifier (linfa-nn has the indexes, not the model).
+//! * [`cv`]: cross-validation of any linfa `Fit` + `Predict` pair over any folds, returning the
+//!   per-fold scores.
+//!
+//! Nothing here prints; every fallible function returns [`Error`].
+
+pub mod cv;
+pub mod metrics;
+pub mod neighbors;
+pub mod split;
+
+pub use cv::cross_val_score;
+pub use split::Fold;
+
+/// The toolkit's errors.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum Error {
+    #[error("cannot make {folds} folds from {samples} samples")]
+    TooFewSamples { folds: usize, samples: usize },
+    #[error("k-fold needs at least 2 folds, got {0}")]
+    TooFewFolds(usize),
+    #[error("class {class} has {count} members, fewer than the {folds} folds")]
+    ClassTooSmall {
+        class: usize,
+        count: usize,
+        folds: usize,
+    },
+    #[error("only {groups} distinct groups for {folds} folds")]
+    TooFewGroups { groups: usize, folds: usize },
+    #[error("lengths differ: {0} and {1}")]
+    LengthMismatch(usize, usize),
+    #[error("{0} needs both classes present")]
+    OneClass(&'static str),
+    #[error("empty input")]
+    Empty,
+    #[error("the model failed: {0}")]
+    Model(String),
+}
