@@ -50,6 +50,14 @@ lesson_tests!(
     bias_variance_tradeoff,
     regularization,
     dimensionality_reduction,
+    series_dataframe,
+    loading_cleaning,
+    selection_filtering,
+    groupby_aggregation,
+    time_series,
+    merging_joining,
+    dataframe_performance,
+    missing_data,
 );
 
 #[test]
@@ -102,8 +110,12 @@ fn run_and_check(lesson: &str) {
             claim.claim
         );
     }
-    // Lessons draw a figure wherever a picture explains; these two report tables and files only.
-    const NO_FIGURE: &[&str] = &["reproducible_environments", "notebooks"];
+    // Lessons draw a figure wherever a picture explains; these report tables and files only.
+    const NO_FIGURE: &[&str] = &[
+        "reproducible_environments",
+        "notebooks",
+        "selection_filtering",
+    ];
     assert_eq!(
         report.figures.is_empty(),
         NO_FIGURE.contains(&lesson),

@@ -250,6 +250,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn linear_interpolation_fills_inner_gaps_only() {
+        let df = df!("v" => [None, Some(1.0), None, None, Some(4.0), None], "t" => [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        let out = df
+            .lazy()
+            .select([interpolate_linear("v", col("t"))])
+            .collect()
+            .unwrap();
+        let v: Vec<Option<f64>> = out
+            .column("v")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert_eq!(
+            v,
+            vec![None, Some(1.0), Some(2.0), Some(3.0), Some(4.0), None]
+        );
+        // Uneven positions: the line follows x, not the row count.
+        let df = df!("v" => [Some(0.0), None, Some(10.0)], "t" => [0.0, 9.0, 10.0]).unwrap();
+        let out = df
+            .lazy()
+            .select([interpolate_linear("v", col("t"))])
+            .collect()
+            .unwrap();
+        assert_eq!(out.column("v").unwrap().f64().unwrap().get(1), Some(9.0));
+    }
+
+    #[test]
     fn a_bad_number_names_file_row_and_column() {
         let text = "a,b,target\n1,2,x\n3,oops,y\n";
         let err = parse_numeric_table(Path::new("t.csv"), text, "target")
@@ -295,4 +324,30 @@ mod tests {
         assert_eq!(penguins.height(), 344);
         assert_eq!(penguins.column("sex").unwrap().null_count(), 11);
     }
+}
+
+/// Linear interpolation of the nulls in `column` as a polars expression, with `position` (a
+/// numeric expression: a row index or a time) as the x axis: each null gets the straight line
+/// between the nearest known values before and after it; nulls before the first or after the last
+/// known value stay null. (polars' own `interpolate` sits behind a crate feature this workspace
+/// does not build; this is the same computation from forward and backward fills.)
+pub fn interpolate_linear(column: &str, position: Expr) -> Expr {
+    let known = col(column).is_not_null();
+    let fill = |e: Expr, forward: bool| {
+        e.fill_null_with_strategy(if forward {
+            FillNullStrategy::Forward(None)
+        } else {
+            FillNullStrategy::Backward(None)
+        })
+    };
+    let at = when(known.clone())
+        .then(position.clone())
+        .otherwise(lit(NULL))
+        .cast(DataType::Float64);
+    let (prev_v, next_v) = (fill(col(column), true), fill(col(column), false));
+    let (prev_x, next_x) = (fill(at.clone(), true), fill(at, false));
+    let gap = next_x.clone() - prev_x.clone();
+    let line = prev_v.clone()
+        + (next_v - prev_v) * (position.cast(DataType::Float64) - prev_x) / gap.clone();
+    when(known).then(col(column)).otherwise(line).alias(column)
 }
