@@ -202,7 +202,10 @@ fn main() -> Result<()> {
     let mut order: Vec<usize> = (0..40).collect();
     order.shuffle(&mut lesson.rng(2));
     let schemes: Vec<(&str, Vec<Fold>)> = vec![
-        ("k-fold, shuffled", split::k_fold(40, 4, Some(1))?),
+        (
+            "k-fold, shuffled (blue: training rows, orange: test rows)",
+            split::k_fold(40, 4, Some(1))?,
+        ),
         (
             "stratified k-fold (every 4th sample is positive)",
             split::stratified_k_fold(&demo_y, 4, 1)?,
@@ -227,6 +230,7 @@ fn main() -> Result<()> {
                 .y_desc("fold")
                 .x_labels(9)
                 .y_labels(0)
+                .x_label_formatter(&|v| format!("{v:.0}"))
                 .draw()?;
             for (k, fold) in folds.iter().enumerate() {
                 let y0 = (folds.len() - 1 - k) as f64;

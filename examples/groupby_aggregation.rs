@@ -211,7 +211,7 @@ fn main() -> Result<()> {
         .column("name")?
         .str()?
         .into_iter()
-        .zip(by_carrier.column("carrier")?.str()?.into_iter())
+        .zip(by_carrier.column("carrier")?.str()?)
         .map(|(n, c)| format!("{} ({})", n.unwrap_or("?"), c.unwrap_or("?")))
         .collect();
     let delays: Vec<f64> = by_carrier

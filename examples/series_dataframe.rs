@@ -103,14 +103,11 @@ fn main() -> Result<()> {
         lesson.claim(
             "penguins has the expected null counts per column",
             matches && nulls.len() == expected.len(),
-            format!(
-                "{}",
-                nulls
-                    .iter()
-                    .map(|(c, n)| format!("{c} {n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            nulls
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             &[(
                 "sex_nulls",
                 nulls
@@ -179,7 +176,7 @@ fn main() -> Result<()> {
             )
         })
         .collect();
-    sizes.sort_by(|a, b| b.1.cmp(&a.1));
+    sizes.sort_by_key(|s| std::cmp::Reverse(s.1));
     for (name, size) in &sizes {
         println!("  {name:<28} {:>10}", bytes(*size as f64));
         lesson.metric(

@@ -156,7 +156,7 @@ fn main() -> Result<()> {
                     .column("lag_52w")?
                     .f64()?
                     .into_iter()
-                    .zip(filled.column("trend")?.f64()?.shift(52).into_iter()),
+                    .zip(&filled.column("trend")?.f64()?.shift(52)),
             )
             .filter_map(|(d, (l, t))| Some((d?, l? - t?)))
             .collect();

@@ -115,3 +115,10 @@ fn a_bad_lesson_flag_is_a_usage_error_not_a_panic() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("invalid value 'forty-two'"), "{stderr}");
 }
+
+#[test]
+fn notebooks_are_reported_fresh() {
+    let (ok, stdout, stderr) = run(&["notebooks"]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("are up to date"), "{stdout}");
+}

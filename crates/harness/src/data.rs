@@ -245,6 +245,32 @@ fn encode_classes(labels: &[String]) -> (Array1<usize>, Vec<String>) {
     (codes, classes)
 }
 
+/// Linear interpolation of the nulls in `column` as a polars expression, with `position` (a
+/// numeric expression: a row index or a time) as the x axis: each null gets the straight line
+/// between the nearest known values before and after it; nulls before the first or after the last
+/// known value stay null. (polars' own `interpolate` sits behind a crate feature this workspace
+/// does not build; this is the same computation from forward and backward fills.)
+pub fn interpolate_linear(column: &str, position: Expr) -> Expr {
+    let known = col(column).is_not_null();
+    let fill = |e: Expr, forward: bool| {
+        e.fill_null_with_strategy(if forward {
+            FillNullStrategy::Forward(None)
+        } else {
+            FillNullStrategy::Backward(None)
+        })
+    };
+    let at = when(known.clone())
+        .then(position.clone())
+        .otherwise(lit(NULL))
+        .cast(DataType::Float64);
+    let (prev_v, next_v) = (fill(col(column), true), fill(col(column), false));
+    let (prev_x, next_x) = (fill(at.clone(), true), fill(at, false));
+    let gap = next_x.clone() - prev_x.clone();
+    let line = prev_v.clone()
+        + (next_v - prev_v) * (position.cast(DataType::Float64) - prev_x) / gap.clone();
+    when(known).then(col(column)).otherwise(line).alias(column)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,30 +350,4 @@ mod tests {
         assert_eq!(penguins.height(), 344);
         assert_eq!(penguins.column("sex").unwrap().null_count(), 11);
     }
-}
-
-/// Linear interpolation of the nulls in `column` as a polars expression, with `position` (a
-/// numeric expression: a row index or a time) as the x axis: each null gets the straight line
-/// between the nearest known values before and after it; nulls before the first or after the last
-/// known value stay null. (polars' own `interpolate` sits behind a crate feature this workspace
-/// does not build; this is the same computation from forward and backward fills.)
-pub fn interpolate_linear(column: &str, position: Expr) -> Expr {
-    let known = col(column).is_not_null();
-    let fill = |e: Expr, forward: bool| {
-        e.fill_null_with_strategy(if forward {
-            FillNullStrategy::Forward(None)
-        } else {
-            FillNullStrategy::Backward(None)
-        })
-    };
-    let at = when(known.clone())
-        .then(position.clone())
-        .otherwise(lit(NULL))
-        .cast(DataType::Float64);
-    let (prev_v, next_v) = (fill(col(column), true), fill(col(column), false));
-    let (prev_x, next_x) = (fill(at.clone(), true), fill(at, false));
-    let gap = next_x.clone() - prev_x.clone();
-    let line = prev_v.clone()
-        + (next_v - prev_v) * (position.cast(DataType::Float64) - prev_x) / gap.clone();
-    when(known).then(col(column)).otherwise(line).alias(column)
 }
