@@ -280,11 +280,16 @@ impl LineChart {
             .draw()?;
         for (i, s) in self.series.iter().enumerate() {
             let c = color(i);
+            // Dense series (a weekly series over decades) get thinner lines and no markers, which
+            // would otherwise merge into a solid band.
+            let width = if s.points.len() > 200 { 2 } else { 3 };
             chart
-                .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(3)))?
+                .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(width)))?
                 .label(s.name.as_str())
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], c.stroke_width(3)));
-            chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
+            if s.points.len() <= 60 {
+                chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
+            }
         }
         legend(&mut chart)?;
         Ok(())
