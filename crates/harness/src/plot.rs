@@ -279,7 +279,7 @@ impl LineChart {
             .y_label_formatter(&|v| tick(*v))
             .draw()?;
         for (i, s) in self.series.iter().enumerate() {
-            let c = color(i);
+            let c = category_color(i, self.series.len());
             // Dense series (a weekly series over decades) get thinner lines and no markers, which
             // would otherwise merge into a solid band.
             let width = if s.points.len() > 200 { 2 } else { 3 };
