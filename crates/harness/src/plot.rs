@@ -284,7 +284,10 @@ impl LineChart {
             // would otherwise merge into a solid band.
             let width = if s.points.len() > 200 { 2 } else { 3 };
             chart
-                .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(width)))?
+                .draw_series(LineSeries::new(
+                    s.points.iter().copied(),
+                    c.stroke_width(width),
+                ))?
                 .label(s.name.as_str())
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], c.stroke_width(3)));
             if s.points.len() <= 60 {
