@@ -72,12 +72,7 @@ fn main() -> Result<()> {
     // Reconstruction error with k components equals the variance left in the discarded ones. The
     // exact components come from faer's SVD of the centred data; linfa's PCA (built without BLAS)
     // finds them with an iterative truncated SVD, checked against the exact one below.
-    let centred = x - &x.mean_axis(Axis(0)).context("no rows")?;
-    let svd = to_faer(&centred)
-        .thin_svd()
-        .ok()
-        .context("the SVD did not converge")?;
-    let v = from_faer(svd.V());
+    let (centred, v) = exact_components(x)?;
     let mut errors = Vec::new();
     let mut linfa_excess: f64 = 0.0;
     for k in 1..=4 {
@@ -129,9 +124,11 @@ fn main() -> Result<()> {
     rows.truncate(lesson.pick(rows.len(), 700));
     let pixels = digits.features.select(Axis(0), &rows);
     let labels = digits.target.select(Axis(0), &rows);
-    let pca_2d = Pca::params(2)
-        .fit(&DatasetBase::from(pixels.clone()))?
-        .predict(&pixels);
+    // The 2-D PCA of the digits uses the exact SVD too: linfa's iterative one stopped this program
+    // with a panic ("NaN values in array", inside linfa-linalg) on some random subsets of the
+    // digits, whose edge pixels are constant zero.
+    let (centred_pixels, components) = exact_components(&pixels)?;
+    let pca_2d = centred_pixels.dot(&components.slice(ndarray::s![.., ..2]));
     let start = std::time::Instant::now();
     let tsne_2d: Array2<f64> = TSneParams::embedding_size_with_rng(2, lesson.rng(2))
         .perplexity(30.0)
@@ -205,4 +202,15 @@ fn main() -> Result<()> {
     println!("\nReport and figures in {}", lesson.out_dir().display());
     lesson.finish()?;
     Ok(())
+}
+
+/// The data centred on its column means, and its principal directions (one per column, largest
+/// variance first), from faer's singular value decomposition.
+fn exact_components(x: &Array2<f64>) -> Result<(Array2<f64>, Array2<f64>)> {
+    let centred = x - &x.mean_axis(Axis(0)).context("no rows")?;
+    let svd = to_faer(&centred)
+        .thin_svd()
+        .ok()
+        .context("the SVD did not converge")?;
+    Ok((centred, from_faer(svd.V())))
 }
