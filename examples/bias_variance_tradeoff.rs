@@ -141,13 +141,16 @@ fn main() -> Result<()> {
         "\n{}",
         lesson.claim(
             "bias² falls and variance rises with degree",
+            // Bias² is compared where the fits are stable (degrees 3–6): at degree 9 and 10 some
+            // training sets are nearly singular, the variance is heavy-tailed, and the bias²
+            // estimate (which subtracts the variance) is no more precise than ±√2·variance/sets.
             at(1).1 > 0.05
-                && (5..=10).all(|d| at(d).1.abs() < at(1).1 / 20.0)
+                && (3..=6).all(|d| at(d).1.abs() < at(1).1 / 20.0)
                 && at(10).2 > 5.0 * at(3).2 && at(10).2 > at(6).2,
             format!(
-                "bias² {:.4} (degree 1) → within ±{:.5} of zero for degrees 5–10; variance {:.4} (degree 3) → {:.4} (degree 6) → {:.4} (degree 10)",
+                "bias² {:.4} (degree 1) → at most {:.5} in size for degrees 3–6; variance {:.4} (degree 3) → {:.4} (degree 6) → {:.4} (degree 10)",
                 at(1).1,
-                (5..=10).map(|d| at(d).1.abs()).fold(0.0, f64::max),
+                (3..=6).map(|d| at(d).1.abs()).fold(0.0, f64::max),
                 at(3).2,
                 at(6).2,
                 at(10).2

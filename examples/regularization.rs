@@ -26,7 +26,6 @@ use rand_distr::{Distribution, Normal};
 
 fn main() -> Result<()> {
     let mut lesson = Lesson::new("regularization", LessonArgs::parse())?;
-    let epochs: usize = lesson.pick(40_000, 20_000);
 
     // Part 1: paths. The ten diabetes features are standardised so that one penalty means the same
     // for each coefficient.
@@ -129,48 +128,61 @@ fn main() -> Result<()> {
         )
     );
 
-    // Part 2: early stopping. 20 noisy points, a degree-15 polynomial (in Chebyshev form) fitted
-    // by plain gradient descent, and 200 validation points from the same curve.
+    // Part 2: early stopping. 15 noisy points and a degree-14 polynomial (in Chebyshev form), which
+    // can pass through all of them, fitted by plain gradient descent; 200 validation points from
+    // the same curve. Gradient descent fits the smooth shape within tens of epochs and the noise
+    // only over tens of thousands, which is what early stopping exploits. 100,000 epochs in both
+    // modes: over 60 seeds, the best epoch came before 31,000 and the final validation error was
+    // at least 1.7× the best.
+    const N_TRAIN: usize = 15;
+    let epochs: usize = 100_000;
     let mut rng = lesson.rng(1);
     let noise = Normal::new(0.0, 0.25)?;
     let truth = |x: f64| (2.5 * x).sin();
-    let draw = |n: usize, rng: &mut rand_chacha::ChaCha8Rng| -> (Array2<f64>, Array1<f64>) {
-        let x: Vec<f64> = (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect();
-        let features = Array2::from_shape_fn((n, 16), |(i, k)| (k as f64 * x[i].acos()).cos());
+    let draw = |x: Vec<f64>, rng: &mut rand_chacha::ChaCha8Rng| -> (Array2<f64>, Array1<f64>) {
+        let n = x.len();
+        let features = Array2::from_shape_fn((n, N_TRAIN), |(i, k)| (k as f64 * x[i].acos()).cos());
         let y = x.iter().map(|&x| truth(x) + noise.sample(rng)).collect();
         (features, y)
     };
-    let (x_train, y_train) = draw(20, &mut rng);
-    let (x_val, y_val) = draw(200, &mut rng);
+    // The training points are evenly spaced (a fixed design, so only the noise is random and the
+    // speed at which gradient descent starts fitting it does not depend on where points fell); the
+    // validation points are drawn at random.
+    let train_x: Vec<f64> = (0..N_TRAIN)
+        .map(|i| -1.0 + (2 * i + 1) as f64 / N_TRAIN as f64)
+        .collect();
+    let val_x: Vec<f64> = (0..200).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    let (x_train, y_train) = draw(train_x, &mut rng);
+    let (x_val, y_val) = draw(val_x, &mut rng);
     let mse = |x: &Array2<f64>, y: &Array1<f64>, w: &Array1<f64>| {
         (x.dot(w) - y).mapv(|e| e * e).mean().unwrap_or(0.0)
     };
     // The step size is 1 / (largest eigenvalue of XᵀX / n), the fastest stable choice.
-    let gram = x_train.t().dot(&x_train) / 20.0;
-    let mut v = Array1::from_elem(16, 1.0);
+    let gram = x_train.t().dot(&x_train) / N_TRAIN as f64;
+    let mut v = Array1::from_elem(N_TRAIN, 1.0);
     for _ in 0..200 {
         let next = gram.dot(&v);
         v = &next / next.dot(&next).sqrt();
     }
     let step = 1.0 / v.dot(&gram.dot(&v));
-    let mut w = Array1::zeros(16);
+    let mut w = Array1::zeros(N_TRAIN);
     let mut curve = Vec::new();
     let (mut best_epoch, mut best_val, mut best_w) = (0, f64::INFINITY, w.clone());
     for epoch in 1..=epochs {
-        let gradient = x_train.t().dot(&(x_train.dot(&w) - &y_train)) / 20.0;
+        let gradient = x_train.t().dot(&(x_train.dot(&w) - &y_train)) / N_TRAIN as f64;
         w = w - step * gradient;
         let val = mse(&x_val, &y_val, &w);
         if val < best_val {
             (best_epoch, best_val, best_w) = (epoch, val, w.clone());
         }
-        if epoch.is_power_of_two() || epoch % 500 == 0 {
+        if epoch.is_power_of_two() || epoch % 2_000 == 0 {
             curve.push((epoch as f64, mse(&x_train, &y_train, &w), val));
         }
     }
     let (final_train, final_val) = (mse(&x_train, &y_train, &w), mse(&x_val, &y_val, &w));
     let best_train = mse(&x_train, &y_train, &best_w);
     println!(
-        "\ngradient descent, degree 15 on 20 points: best validation MSE {best_val:.4} at epoch {best_epoch} (train {best_train:.4}); after {epochs} epochs train {final_train:.4}, validation {final_val:.4}"
+        "\ngradient descent, degree 14 through 15 points: best validation MSE {best_val:.4} at epoch {best_epoch} (train {best_train:.4}); after {epochs} epochs train {final_train:.4}, validation {final_val:.4}"
     );
     lesson.metric("early_stop_epoch", best_epoch as f64);
     lesson.metric("early_stop_val_mse", best_val);
@@ -213,7 +225,7 @@ fn main() -> Result<()> {
     })?;
     figure!(lesson, "early_stopping", plot::SIZE, |root| {
         LineChart::new(
-            "Gradient descent on a degree-15 polynomial",
+            "Gradient descent on a degree-14 polynomial, 15 points",
             "epoch",
             "mean squared error",
         )
