@@ -7,9 +7,9 @@
 //! changes from one training set to the next — too flexible a model chases the noise) and the
 //! noise no model can remove. Adding flexibility trades the first for the second, so test error
 //! falls, bottoms out and rises again: a U. This lesson fits polynomials of growing degree to a noisy
-//! sine on hundreds of fresh training sets (we know the truth, so the parts can be measured
-//! exactly; on real data the bootstrap plays the role of the fresh sets), and checks that the three
-//! parts add up to the test error it measures directly.
+//! curve on hundreds of training sets — the same 25 inputs, fresh noise each time — so the parts
+//! can be measured against the known truth (on real data the bootstrap plays the role of the
+//! fresh sets), and checks that the three parts add up to the test error it measures directly.
 //!
 //! **Run:** `cargo run --release --example bias_variance_tradeoff` (add `-- --quick` for a short run).
 
@@ -19,7 +19,6 @@ use harness::prelude::*;
 use linfa::prelude::*;
 use linfa_linear::LinearRegression;
 use ndarray::{Array1, Array2};
-use rand::Rng;
 use rand_distr::{Distribution, Normal};
 
 const NOISE_SD: f64 = 0.3;
@@ -41,16 +40,23 @@ fn main() -> Result<()> {
     let mut lesson = Lesson::new("bias_variance_tradeoff", LessonArgs::parse())?;
     let sets = lesson.pick(400, 150);
     let degrees: Vec<usize> = (1..=10).collect();
-    let n_train = 40;
+    let n_train = 25;
     // The test points stay inside the training range: the trade-off, not extrapolation, is the topic.
     let grid: Vec<f64> = (0..60).map(|i| -0.9 + 1.8 * i as f64 / 59.0).collect();
     let noise = Normal::new(0.0, NOISE_SD)?;
     let mut rng = lesson.rng(1);
 
-    // Draw the training sets once, so every degree sees the same data.
+    // Draw the training sets once, so every degree sees the same data. The inputs are the same
+    // evenly spaced points in every set and only the noise is redrawn (the "fixed design" of the
+    // textbook decomposition). With inputs drawn at random, an unlucky set with a gap makes a
+    // degree-10 fit swing wildly, and its variance becomes so heavy-tailed that no number of sets
+    // pins it down.
+    let design: Vec<f64> = (0..n_train)
+        .map(|i| -1.0 + 2.0 * i as f64 / (n_train - 1) as f64)
+        .collect();
     let training: Vec<(Vec<f64>, Vec<f64>)> = (0..sets)
         .map(|_| {
-            let x: Vec<f64> = (0..n_train).map(|_| rng.gen_range(-1.0..1.0)).collect();
+            let x = design.clone();
             let y = x
                 .iter()
                 .map(|&x| truth(x) + noise.sample(&mut rng))
@@ -69,6 +75,7 @@ fn main() -> Result<()> {
 
     let grid_features: Vec<Array2<f64>> = degrees.iter().map(|&d| features(&grid, d)).collect();
     let mut rows = Vec::new();
+    let mut test_by_set: Vec<Vec<f64>> = Vec::new();
     println!(
         "{sets} training sets of {n_train} points, noise SD {NOISE_SD} (noise² = {:.3})",
         NOISE_SD * NOISE_SD
@@ -109,15 +116,17 @@ fn main() -> Result<()> {
             .sum::<f64>()
             / grid.len() as f64;
         let variance = spread.mean().unwrap_or(0.0);
-        let test_mse = (0..sets)
+        // Test error per training set (each with its own fresh noisy targets), then the mean.
+        let per_set: Vec<f64> = (0..sets)
             .map(|s| {
                 (0..grid.len())
                     .map(|g| (predictions[[s, g]] - test_y[s][g]).powi(2))
                     .sum::<f64>()
                     / grid.len() as f64
             })
-            .sum::<f64>()
-            / sets as f64;
+            .collect();
+        let test_mse = per_set.iter().sum::<f64>() / sets as f64;
+        test_by_set.push(per_set);
         let sum = bias2 + variance + NOISE_SD * NOISE_SD;
         println!(
             "{degree:>6} {bias2:>10.4} {variance:>10.4} {sum:>10.4} {test_mse:>12.4} {train_mse:>12.4}"
@@ -146,7 +155,12 @@ fn main() -> Result<()> {
             // estimate (which subtracts the variance) is no more precise than ±√2·variance/sets.
             at(1).1 > 0.05
                 && (3..=6).all(|d| at(d).1.abs() < at(1).1 / 20.0)
-                && at(10).2 > 5.0 * at(3).2 && at(10).2 > at(6).2,
+                // A least-squares fit's variance grows at least in proportion to its number of
+                // coefficients (σ²·p/n at the training points): 11/4 = 2.75× from degree 3 to 10,
+                // so 2× is a safe line; near-singular sets only add to it.
+                && at(10).2 > 2.0 * at(3).2
+                && at(10).2 > at(6).2
+                && at(6).2 > at(3).2,
             format!(
                 "bias² {:.4} (degree 1) → at most {:.5} in size for degrees 3–6; variance {:.4} (degree 3) → {:.4} (degree 6) → {:.4} (degree 10)",
                 at(1).1,
@@ -158,17 +172,44 @@ fn main() -> Result<()> {
             &[("bias2_degree1", at(1).1), ("variance_degree10", at(10).2)],
         )
     );
+    // "Higher" must beat Monte Carlo noise: the same training sets serve every degree, so the
+    // comparison is paired, set by set, and measured in standard errors of the mean difference.
+    let paired_z = |a: usize, b: usize| {
+        let d: Vec<f64> = test_by_set[a - 1]
+            .iter()
+            .zip(&test_by_set[b - 1])
+            .map(|(x, y)| x - y)
+            .collect();
+        let m = d.iter().sum::<f64>() / d.len() as f64;
+        let sd = (d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (d.len() - 1) as f64).sqrt();
+        m / (sd / (d.len() as f64).sqrt())
+    };
+    let (z_left, z_right) = (paired_z(1, best), paired_z(10, best));
     println!(
         "{}",
         lesson.claim(
             "test error is U-shaped",
-            (3..=8).contains(&best) && at(1).4 > 1.3 * min_err && at(10).4 > 1.3 * min_err,
-            format!("lowest test MSE {min_err:.4} at degree {best}; {:.4} at degree 1 and {:.4} at degree 10", at(1).4, at(10).4),
-            &[("best_degree", best as f64), ("min_test_mse", min_err)],
+            (3..=8).contains(&best) && z_left > 3.0 && z_right > 3.0,
+            format!(
+                "lowest test MSE {min_err:.4} at degree {best}; {:.4} at degree 1 ({z_left:.1} paired standard errors higher) and {:.4} at degree 10 ({z_right:.1} higher)",
+                at(1).4,
+                at(10).4
+            ),
+            &[("best_degree", best as f64), ("min_test_mse", min_err), ("z_left", z_left), ("z_right", z_right)],
         )
     );
-    // The decomposition is an identity in expectation; with a finite number of sets, each side has
-    // Monte Carlo error of a few per cent of the noise term, so 5 % of the total is the tolerance.
+    // The decomposition is an identity in expectation. The measured test error is a mean over the
+    // sets, with standard error sd/√sets; the sum of the parts should lie within 4 of them.
+    let worst_z = rows
+        .iter()
+        .zip(&test_by_set)
+        .map(|(r, m)| {
+            let mean = m.iter().sum::<f64>() / m.len() as f64;
+            let sd =
+                (m.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m.len() - 1) as f64).sqrt();
+            (r.3 - r.4).abs() / (sd / (m.len() as f64).sqrt())
+        })
+        .fold(0.0, f64::max);
     let worst_gap = rows
         .iter()
         .map(|r| (r.3 - r.4).abs() / r.4)
@@ -177,12 +218,12 @@ fn main() -> Result<()> {
         "{}",
         lesson.claim(
             "bias² + variance + noise adds up to the measured test error",
-            worst_gap < 0.05,
+            worst_z < 4.0,
             format!(
-                "largest relative gap over the degrees {:.2} %",
+                "largest gap {:.2} % of the test error, {worst_z:.1} standard errors of its Monte Carlo estimate",
                 worst_gap * 100.0
             ),
-            &[("worst_relative_gap", worst_gap)],
+            &[("worst_relative_gap", worst_gap), ("worst_z", worst_z)],
         )
     );
 
