@@ -131,29 +131,22 @@ fn main() -> Result<()> {
     // Part 2: early stopping. 15 noisy points and a degree-14 polynomial (in Chebyshev form), which
     // can pass through all of them, fitted by plain gradient descent; 200 validation points from
     // the same curve. Gradient descent fits the smooth shape within tens of epochs and the noise
-    // only over tens of thousands, which is what early stopping exploits. 100,000 epochs in both
-    // modes: over 60 seeds, the best epoch came before 31,000 and the final validation error was
-    // at least 1.7× the best.
+    // only over thousands, which is what early stopping exploits. How much the last epoch loses
+    // depends on the noise draw (on one draw in a hundred the interpolant is nearly as good as the
+    // early fit), so the experiment is repeated over ten draws and judged on their average.
     const N_TRAIN: usize = 15;
-    let epochs: usize = 100_000;
+    let (epochs, draws): (usize, usize) = (100_000, 10);
     let mut rng = lesson.rng(1);
     let noise = Normal::new(0.0, 0.25)?;
     let truth = |x: f64| (2.5 * x).sin();
-    let draw = |x: Vec<f64>, rng: &mut rand_chacha::ChaCha8Rng| -> (Array2<f64>, Array1<f64>) {
-        let n = x.len();
-        let features = Array2::from_shape_fn((n, N_TRAIN), |(i, k)| (k as f64 * x[i].acos()).cos());
-        let y = x.iter().map(|&x| truth(x) + noise.sample(rng)).collect();
-        (features, y)
+    let features = |x: &[f64]| {
+        Array2::from_shape_fn((x.len(), N_TRAIN), |(i, k)| (k as f64 * x[i].acos()).cos())
     };
-    // The training points are evenly spaced (a fixed design, so only the noise is random and the
-    // speed at which gradient descent starts fitting it does not depend on where points fell); the
-    // validation points are drawn at random.
+    // The training points are evenly spaced (a fixed design, so only the noise is random).
     let train_x: Vec<f64> = (0..N_TRAIN)
         .map(|i| -1.0 + (2 * i + 1) as f64 / N_TRAIN as f64)
         .collect();
-    let val_x: Vec<f64> = (0..200).map(|_| rng.gen_range(-1.0..1.0)).collect();
-    let (x_train, y_train) = draw(train_x, &mut rng);
-    let (x_val, y_val) = draw(val_x, &mut rng);
+    let x_train = features(&train_x);
     let mse = |x: &Array2<f64>, y: &Array1<f64>, w: &Array1<f64>| {
         (x.dot(w) - y).mapv(|e| e * e).mean().unwrap_or(0.0)
     };
@@ -165,38 +158,73 @@ fn main() -> Result<()> {
         v = &next / next.dot(&next).sqrt();
     }
     let step = 1.0 / v.dot(&gram.dot(&v));
-    let mut w = Array1::zeros(N_TRAIN);
     let mut curve = Vec::new();
-    let (mut best_epoch, mut best_val, mut best_w) = (0, f64::INFINITY, w.clone());
-    for epoch in 1..=epochs {
-        let gradient = x_train.t().dot(&(x_train.dot(&w) - &y_train)) / N_TRAIN as f64;
-        w = w - step * gradient;
-        let val = mse(&x_val, &y_val, &w);
-        if val < best_val {
-            (best_epoch, best_val, best_w) = (epoch, val, w.clone());
-        }
-        if epoch.is_power_of_two() || epoch % 2_000 == 0 {
-            curve.push((epoch as f64, mse(&x_train, &y_train, &w), val));
-        }
-    }
-    let (final_train, final_val) = (mse(&x_train, &y_train, &w), mse(&x_val, &y_val, &w));
-    let best_train = mse(&x_train, &y_train, &best_w);
+    let mut runs = Vec::new();
     println!(
-        "\ngradient descent, degree 14 through 15 points: best validation MSE {best_val:.4} at epoch {best_epoch} (train {best_train:.4}); after {epochs} epochs train {final_train:.4}, validation {final_val:.4}"
+        "\ngradient descent, degree 14 through 15 evenly spaced points, {epochs} epochs, validation every 10:"
     );
-    lesson.metric("early_stop_epoch", best_epoch as f64);
+    println!(
+        "{:>5} {:>11} {:>10} {:>11} {:>10} {:>11}",
+        "draw", "best epoch", "best val", "final val", "train@best", "train@end"
+    );
+    for draw in 0..draws {
+        let y_train: Array1<f64> = train_x
+            .iter()
+            .map(|&x| truth(x) + noise.sample(&mut rng))
+            .collect();
+        let val_x: Vec<f64> = (0..200).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let x_val = features(&val_x);
+        let y_val: Array1<f64> = val_x
+            .iter()
+            .map(|&x| truth(x) + noise.sample(&mut rng))
+            .collect();
+        let mut w = Array1::zeros(N_TRAIN);
+        let (mut best_epoch, mut best_val, mut best_train) = (0, f64::INFINITY, f64::INFINITY);
+        for epoch in 1..=epochs {
+            let gradient = x_train.t().dot(&(x_train.dot(&w) - &y_train)) / N_TRAIN as f64;
+            w = w - step * gradient;
+            if epoch < 100 || epoch % 10 == 0 {
+                let val = mse(&x_val, &y_val, &w);
+                if val < best_val {
+                    (best_epoch, best_val, best_train) = (epoch, val, mse(&x_train, &y_train, &w));
+                }
+                if draw == 0 && (epoch.is_power_of_two() || epoch % 2_000 == 0) {
+                    curve.push((epoch as f64, mse(&x_train, &y_train, &w), val));
+                }
+            }
+        }
+        let (final_train, final_val) = (mse(&x_train, &y_train, &w), mse(&x_val, &y_val, &w));
+        println!(
+            "{draw:>5} {best_epoch:>11} {best_val:>10.4} {final_val:>11.4} {best_train:>10.4} {final_train:>11.4}"
+        );
+        runs.push((best_epoch, best_val, final_val, best_train, final_train));
+    }
+    let mean = |f: fn(&(usize, f64, f64, f64, f64)) -> f64| {
+        runs.iter().map(f).sum::<f64>() / runs.len() as f64
+    };
+    let (best_val, final_val) = (mean(|r| r.1), mean(|r| r.2));
+    let early = runs.iter().filter(|r| r.0 < epochs / 2).count();
+    let train_fell = runs.iter().all(|r| r.4 < r.3);
     lesson.metric("early_stop_val_mse", best_val);
     lesson.metric("final_val_mse", final_val);
-    // The noise variance is 0.0625: a validation MSE near it means the fit found the curve.
+    lesson.metric("median_best_epoch", {
+        let mut e: Vec<usize> = runs.iter().map(|r| r.0).collect();
+        e.sort_unstable();
+        e[e.len() / 2] as f64
+    });
+    // The noise variance is 0.0625: a validation MSE near it means the fit found the curve. Over
+    // 100 seeds a single draw's final/best ratio ranged from 1.1 to several hundred; the mean over
+    // ten draws stays far above 1.5.
     println!(
         "{}",
         lesson.claim(
             "early stopping beats training to the end on new data while training error keeps falling",
-            best_epoch < epochs / 2 && final_val > 1.2 * best_val && final_train < best_train,
+            final_val > 1.5 * best_val && early >= draws - 1 && train_fell,
             format!(
-                "validation MSE {best_val:.4} at epoch {best_epoch} vs {final_val:.4} at epoch {epochs}; training MSE {best_train:.4} → {final_train:.4}"
+                "mean validation MSE over {draws} draws {best_val:.4} at the best epoch vs {final_val:.4} after {epochs}; best epoch before {} in {early} draws; training error fell in every draw",
+                epochs / 2
             ),
-            &[("best_epoch", best_epoch as f64), ("best_val", best_val), ("final_val", final_val)],
+            &[("best_val", best_val), ("final_val", final_val)],
         )
     );
 
@@ -225,7 +253,7 @@ fn main() -> Result<()> {
     })?;
     figure!(lesson, "early_stopping", plot::SIZE, |root| {
         LineChart::new(
-            "Gradient descent on a degree-14 polynomial, 15 points",
+            "Gradient descent on a degree-14 polynomial, 15 points (draw 0)",
             "epoch",
             "mean squared error",
         )
@@ -235,8 +263,8 @@ fn main() -> Result<()> {
         .series(
             "early stop",
             vec![
-                (best_epoch as f64, best_val * 0.8),
-                (best_epoch as f64, best_val * 1.25),
+                (runs[0].0.max(1) as f64, runs[0].1 * 0.8),
+                (runs[0].0.max(1) as f64, runs[0].1 * 1.25),
             ],
         )
         .draw(&root)?;
