@@ -10,11 +10,8 @@
 //!
 //! Throughput is rows of flights per second.
 
-use std::collections::HashMap;
-use std::hint::black_box;
-
 use criterion::{Criterion, Throughput, criterion_group};
-use harness::data;
+use harness::{data, kernels};
 use polars::prelude::*;
 
 fn flights() -> DataFrame {
@@ -27,39 +24,14 @@ fn groupby(c: &mut Criterion) {
     let mut group = c.benchmark_group("groupby");
     group.throughput(Throughput::Elements(df.height() as u64));
     group.bench_function("polars carrier×month", |b| {
-        b.iter(|| {
-            df.clone()
-                .lazy()
-                .group_by([col("carrier"), col("month")])
-                .agg([
-                    len().alias("flights"),
-                    col("dep_delay").mean(),
-                    col("dep_delay").gt(lit(15)).mean().alias("share"),
-                    col("arr_delay").max(),
-                    col("dep_delay").null_count().alias("cancelled"),
-                ])
-                .collect()
-                .map(|d| d.height())
-        })
+        b.iter(|| kernels::flights_by_carrier_month(&df).map(|d| d.height()))
     });
     let carrier = df.column("carrier").unwrap().str().unwrap().clone();
     let month = df.column("month").unwrap().i64().unwrap().clone();
     let dep = df.column("dep_delay").unwrap().f64().unwrap().clone();
+    let arr = df.column("arr_delay").unwrap().f64().unwrap().clone();
     group.bench_function("HashMap carrier×month", |b| {
-        b.iter(|| {
-            let mut groups: HashMap<(&str, i64), (u32, f64, u32)> = HashMap::new();
-            for ((c, m), d) in carrier.iter().zip(month.iter()).zip(dep.iter()) {
-                let acc = groups
-                    .entry((c.unwrap_or_default(), m.unwrap_or_default()))
-                    .or_default();
-                acc.0 += 1;
-                if let Some(d) = d {
-                    acc.1 += d;
-                    acc.2 += 1;
-                }
-            }
-            black_box(groups.len())
-        })
+        b.iter(|| kernels::flights_by_carrier_month_by_hand(&carrier, &month, &dep, &arr).len())
     });
     group.finish();
 }
@@ -97,35 +69,13 @@ fn filter(c: &mut Criterion) {
     let mut group = c.benchmark_group("filter");
     group.throughput(Throughput::Elements(336_776));
     group.bench_function("eager read + mask", |b| {
-        b.iter(|| {
-            let all = ParquetReader::new(std::fs::File::open(&path).unwrap())
-                .finish()
-                .unwrap();
-            let mask = all
-                .column("month")
-                .unwrap()
-                .as_materialized_series()
-                .equal(7)
-                .unwrap()
-                & all
-                    .column("origin")
-                    .unwrap()
-                    .as_materialized_series()
-                    .equal("JFK")
-                    .unwrap();
-            all.filter(&mask).map(|d| d.height())
-        })
+        b.iter(|| kernels::july_jfk_eager(&path).map(|d| d.height()))
     });
     group.bench_function("lazy scan, pushed down", |b| {
         b.iter(|| {
-            LazyFrame::scan_parquet(
-                PlPath::new(&path.to_string_lossy()),
-                ScanArgsParquet::default(),
-            )
-            .unwrap()
-            .filter(col("month").eq(lit(7)).and(col("origin").eq(lit("JFK"))))
-            .collect()
-            .map(|d| d.height())
+            kernels::july_jfk_lazy(&path)
+                .and_then(|q| q.collect())
+                .map(|d| d.height())
         })
     });
     group.finish();

@@ -14,6 +14,7 @@
 //! **Run:** `cargo run --release --example bias_variance_tradeoff` (add `-- --quick` for a short run).
 
 use anyhow::Result;
+use harness::measure::{mean, standard_error};
 use harness::plot::LineChart;
 use harness::prelude::*;
 use linfa::prelude::*;
@@ -125,7 +126,7 @@ fn main() -> Result<()> {
                     / grid.len() as f64
             })
             .collect();
-        let test_mse = per_set.iter().sum::<f64>() / sets as f64;
+        let test_mse = mean(&per_set);
         test_by_set.push(per_set);
         let sum = bias2 + variance + NOISE_SD * NOISE_SD;
         println!(
@@ -180,9 +181,7 @@ fn main() -> Result<()> {
             .zip(&test_by_set[b - 1])
             .map(|(x, y)| x - y)
             .collect();
-        let m = d.iter().sum::<f64>() / d.len() as f64;
-        let sd = (d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (d.len() - 1) as f64).sqrt();
-        m / (sd / (d.len() as f64).sqrt())
+        mean(&d) / standard_error(&d)
     };
     let (z_left, z_right) = (paired_z(1, best), paired_z(10, best));
     println!(
@@ -203,12 +202,7 @@ fn main() -> Result<()> {
     let worst_z = rows
         .iter()
         .zip(&test_by_set)
-        .map(|(r, m)| {
-            let mean = m.iter().sum::<f64>() / m.len() as f64;
-            let sd =
-                (m.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m.len() - 1) as f64).sqrt();
-            (r.3 - r.4).abs() / (sd / (m.len() as f64).sqrt())
-        })
+        .map(|(r, m)| (r.3 - r.4).abs() / standard_error(m))
         .fold(0.0, f64::max);
     let worst_gap = rows
         .iter()

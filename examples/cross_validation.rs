@@ -15,6 +15,7 @@
 
 use anyhow::{Context, Result};
 use harness::data;
+use harness::measure::{mean, sample_sd as sd};
 use harness::plot::LineChart;
 use harness::prelude::*;
 use linfa_bayes::GaussianNb;
@@ -26,14 +27,6 @@ use rand_distr::{Distribution, Normal};
 use toolkit::neighbors::KNeighbors;
 use toolkit::split::{self, Fold};
 use toolkit::{cross_val_score, cv};
-
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
-}
-fn sd(v: &[f64]) -> f64 {
-    let m = mean(v);
-    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
-}
 
 fn main() -> Result<()> {
     let mut lesson = Lesson::new("cross_validation", LessonArgs::parse())?;

@@ -15,6 +15,7 @@
 
 use anyhow::{Context, Result};
 use harness::data;
+use harness::kernels;
 use harness::measure::{self, CountingAllocator, bytes, count_allocations};
 use harness::plot::BarChart;
 use harness::prelude::*;
@@ -75,42 +76,22 @@ fn main() -> Result<()> {
     );
 
     // Part 2: lazy against eager. The same question: mean delay per carrier of July's JFK flights.
-    let scan = || {
-        LazyFrame::scan_parquet(
-            PlPath::new(&path.to_string_lossy()),
-            ScanArgsParquet::default(),
-        )
-    };
-    let lazy_query = || -> PolarsResult<LazyFrame> {
-        Ok(scan()?
-            .filter(col("month").eq(lit(7)).and(col("origin").eq(lit("JFK"))))
-            .group_by([col("carrier")])
-            .agg([
-                col("dep_delay").mean().alias("mean_delay"),
-                len().alias("flights"),
-            ])
-            .sort(["carrier"], Default::default()))
-    };
-    let plan = lazy_query()?.explain(true)?;
-    println!("\noptimised plan:\n{plan}");
-    let eager = || -> Result<DataFrame> {
-        // Eager style: read every column of every row, then filter, then aggregate.
-        let all = ParquetReader::new(std::fs::File::open(&path)?).finish()?;
-        let mask = all.column("month")?.as_materialized_series().equal(7)?
-            & all
-                .column("origin")?
-                .as_materialized_series()
-                .equal("JFK")?;
-        let july_jfk = all.filter(&mask)?;
-        Ok(july_jfk
-            .lazy()
-            .group_by([col("carrier")])
+    // Both routes select the same rows and then run the same summary.
+    let summarise = |rows: LazyFrame| {
+        rows.group_by([col("carrier")])
             .agg([
                 col("dep_delay").mean().alias("mean_delay"),
                 len().alias("flights"),
             ])
             .sort(["carrier"], Default::default())
-            .collect()?)
+    };
+    let lazy_query =
+        || -> PolarsResult<LazyFrame> { Ok(summarise(kernels::july_jfk_lazy(&path)?)) };
+    let plan = lazy_query()?.explain(true)?;
+    println!("\noptimised plan:\n{plan}");
+    // Eager style: read every column of every row, then filter, then aggregate.
+    let eager = || -> Result<DataFrame> {
+        Ok(summarise(kernels::july_jfk_eager(&path)?.lazy()).collect()?)
     };
     let (lazy_result, eager_result) = (lazy_query()?.collect()?, eager()?);
     let t_lazy = best_of(runs, || {

@@ -147,7 +147,7 @@ fn main() -> Result<()> {
     let knn = KNeighbors { k: 5 };
     let score = |embedding: &Array2<f64>| -> Result<f64> {
         let s = cross_val_score(&knn, embedding, &labels, &folds, cv::accuracy)?;
-        Ok(s.iter().sum::<f64>() / s.len() as f64)
+        Ok(harness::measure::mean(&s))
     };
     let (pca_acc, tsne_acc, raw_acc) = (score(&pca_2d)?, score(&tsne_2d)?, score(&pixels)?);
     println!(
@@ -165,26 +165,24 @@ fn main() -> Result<()> {
         )
     );
 
-    let groups = |embedding: &Array2<f64>, d: usize| -> Vec<(f64, f64)> {
-        (0..labels.len())
-            .filter(|&i| labels[i] == d)
-            .map(|i| (embedding[[i, 0]], embedding[[i, 1]]))
-            .collect()
+    let plane = |e: &Array2<f64>| -> Vec<(f64, f64)> {
+        e.rows().into_iter().map(|r| (r[0], r[1])).collect()
     };
+    let (pca_points, tsne_points) = (plane(&pca_2d), plane(&tsne_2d));
+    let digit_names: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+    let digit_labels = labels.as_slice().unwrap_or(&[]);
     figure!(lesson, "digits_2d", (1200, 560), |root| {
         let (left, right) = root.split_horizontally(600);
-        let mut a = ScatterChart::new(&format!("PCA (5-NN accuracy {pca_acc:.2})"), "PC 1", "PC 2");
-        let mut b = ScatterChart::new(
+        ScatterChart::new(&format!("PCA (5-NN accuracy {pca_acc:.2})"), "PC 1", "PC 2")
+            .labelled(&digit_names, digit_labels, &pca_points)
+            .draw(&left)?;
+        ScatterChart::new(
             &format!("t-SNE (5-NN accuracy {tsne_acc:.2})"),
             "t-SNE 1",
             "t-SNE 2",
-        );
-        for d in 0..10 {
-            a = a.group(format!("{d}"), groups(&pca_2d, d));
-            b = b.group(format!("{d}"), groups(&tsne_2d, d));
-        }
-        a.draw(&left)?;
-        b.draw(&right)?;
+        )
+        .labelled(&digit_names, digit_labels, &tsne_points)
+        .draw(&right)?;
     })?;
     figure!(lesson, "iris_reconstruction", plot::SIZE, |root| {
         LineChart::new(

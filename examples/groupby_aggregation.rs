@@ -12,53 +12,13 @@
 //!
 //! **Run:** `cargo run --release --example groupby_aggregation` (add `-- --quick` for a short run).
 
-use std::collections::HashMap;
-
 use anyhow::{Context, Result};
 use harness::data;
+use harness::kernels;
 use harness::measure::duration;
 use harness::plot::BarChart;
 use harness::prelude::*;
 use polars::prelude::*;
-
-/// What the hand-written aggregation keeps per (carrier, month).
-#[derive(Default, Debug)]
-struct Acc {
-    flights: u32,
-    delay_sum: f64,
-    delay_known: u32,
-    delayed_15: u32,
-    max_arr_delay: Option<f64>,
-}
-
-fn by_hand(
-    carrier: &StringChunked,
-    month: &Int64Chunked,
-    dep: &Float64Chunked,
-    arr: &Float64Chunked,
-) -> HashMap<(String, i64), Acc> {
-    let mut groups: HashMap<(String, i64), Acc> = HashMap::new();
-    for (((c, m), d), a) in carrier
-        .iter()
-        .zip(month.iter())
-        .zip(dep.iter())
-        .zip(arr.iter())
-    {
-        let acc = groups
-            .entry((c.unwrap_or_default().to_string(), m.unwrap_or_default()))
-            .or_default();
-        acc.flights += 1;
-        if let Some(d) = d {
-            acc.delay_sum += d;
-            acc.delay_known += 1;
-            acc.delayed_15 += u32::from(d > 15.0);
-        }
-        if let Some(a) = a {
-            acc.max_arr_delay = Some(acc.max_arr_delay.map_or(a, |m: f64| m.max(a)));
-        }
-    }
-    groups
-}
 
 fn main() -> Result<()> {
     let mut lesson = Lesson::new("groupby_aggregation", LessonArgs::parse())?;
@@ -67,24 +27,7 @@ fn main() -> Result<()> {
 
     // Several aggregations at once, one expression each. mean() skips nulls (cancelled flights),
     // as pandas does; a boolean's mean is a share.
-    let query = || {
-        flights
-            .clone()
-            .lazy()
-            .group_by([col("carrier"), col("month")])
-            .agg([
-                len().alias("flights"),
-                col("dep_delay").mean().alias("mean_dep_delay"),
-                col("dep_delay")
-                    .gt(lit(15))
-                    .mean()
-                    .alias("share_delayed_15"),
-                col("arr_delay").max().alias("max_arr_delay"),
-                col("dep_delay").null_count().alias("cancelled"),
-            ])
-            .sort(["carrier", "month"], Default::default())
-            .collect()
-    };
+    let query = || kernels::flights_by_carrier_month(&flights);
     let table = query()?;
     println!(
         "{} (carrier, month) groups from {} flights\n{}",
@@ -98,7 +41,7 @@ fn main() -> Result<()> {
     let month = flights.column("month")?.i64()?.clone();
     let dep = flights.column("dep_delay")?.f64()?.clone();
     let arr = flights.column("arr_delay")?.f64()?.clone();
-    let groups = by_hand(&carrier, &month, &dep, &arr);
+    let groups = kernels::flights_by_carrier_month_by_hand(&carrier, &month, &dep, &arr);
 
     // Compare every group: keys, counts exactly, means and shares to 1e-12 relative, maxima exactly.
     let (c, m) = (
@@ -140,7 +83,9 @@ fn main() -> Result<()> {
 
     // Speed: both best of several runs; reported, not asserted (the ratio depends on cores).
     let t_polars = best_of(runs, || query().map(|t| t.height()).unwrap_or(0));
-    let t_hand = best_of(runs, || by_hand(&carrier, &month, &dep, &arr).len());
+    let t_hand = best_of(runs, || {
+        kernels::flights_by_carrier_month_by_hand(&carrier, &month, &dep, &arr).len()
+    });
     println!(
         "polars group-by {} vs hand-written HashMap {} ({:.1}×)",
         duration(t_polars.best),

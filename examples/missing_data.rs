@@ -16,6 +16,7 @@
 
 use anyhow::{Context, Result};
 use harness::data::{self, interpolate_linear};
+use harness::measure::mean;
 use harness::plot::BarChart;
 use harness::prelude::*;
 use linfa::prelude::*;
@@ -116,10 +117,7 @@ fn main() -> Result<()> {
             errors[m].push(rmse(&pairs));
         }
     }
-    let mean_error: Vec<f64> = errors
-        .iter()
-        .map(|e| e.iter().sum::<f64>() / e.len() as f64)
-        .collect();
+    let mean_error: Vec<f64> = errors.iter().map(|e| mean(e)).collect();
     println!(
         "CO₂: {} hidden readings over {repeats} masks (10 % single weeks + ten 4-week gaps each)",
         hidden_total
@@ -170,7 +168,7 @@ fn main() -> Result<()> {
         .f64()?
         .into_no_null_iter()
         .collect();
-    let true_mean = mass.iter().sum::<f64>() / mass.len() as f64;
+    let true_mean = mean(&mass);
     let (mut drop_bias, mut group_bias) = (Vec::new(), Vec::new());
     for _ in 0..repeats * 10 {
         let shown: Vec<Option<f64>> = species
@@ -205,8 +203,7 @@ fn main() -> Result<()> {
                 - true_mean,
         );
     }
-    let average = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let (drop_b, group_b) = (average(&drop_bias), average(&group_bias));
+    let (drop_b, group_b) = (mean(&drop_bias), mean(&group_bias));
     println!(
         "\npenguins, mean body mass {true_mean:.0} g; Gentoo masses hidden with probability 0.5, others 0.1:"
     );

@@ -39,19 +39,17 @@ fn main() -> Result<()> {
     // predicted once by a model that never saw it.
     let folds = split::stratified_k_fold(y.as_slice().unwrap_or(&[]), 5, lesson.seed())?;
     let model = MultiLogisticRegression::default().max_iterations(300);
-    let fold_accuracy = cv::cross_val_score(&model, x, y, &folds, cv::accuracy)?;
-    let accuracy = fold_accuracy.iter().sum::<f64>() / fold_accuracy.len() as f64;
-    let mut predicted = Array1::zeros(y.len());
-    for fold in &folds {
-        let fitted = model.fit(&Dataset::new(
-            x.select(ndarray::Axis(0), &fold.train),
-            y.select(ndarray::Axis(0), &fold.train),
-        ))?;
-        let p = fitted.predict(&x.select(ndarray::Axis(0), &fold.test));
-        for (k, &i) in fold.test.iter().enumerate() {
-            predicted[i] = p[k];
-        }
-    }
+    // One fit per fold gives every flower's out-of-fold prediction; each fold's accuracy is read
+    // off those predictions.
+    let predicted = cv::cross_val_predict(&model, x, y, &folds)?;
+    let fold_accuracy: Vec<f64> = folds
+        .iter()
+        .map(|f| {
+            let truth = y.select(ndarray::Axis(0), &f.test);
+            cv::accuracy(&truth, &predicted.select(ndarray::Axis(0), &f.test))
+        })
+        .collect();
+    let accuracy = harness::measure::mean(&fold_accuracy);
     let supervised_ari = adjusted_rand_index(
         y.as_slice().unwrap_or(&[]),
         predicted.as_slice().unwrap_or(&[]),
@@ -120,32 +118,17 @@ fn main() -> Result<()> {
     );
 
     // Side by side: petal length against width, coloured by species and by cluster.
-    let points = |labels: &Array1<usize>, k: usize| -> Vec<(f64, f64)> {
-        (0..x.nrows())
-            .filter(|&i| labels[i] == k)
-            .map(|i| (x[[i, 2]], x[[i, 3]]))
-            .collect()
-    };
+    let petals: Vec<(f64, f64)> = x.rows().into_iter().map(|r| (r[2], r[3])).collect();
+    let cluster_names: Vec<String> = (0..3).map(|k| format!("cluster {k}")).collect();
     figure!(lesson, "species_vs_clusters", (1200, 560), |root| {
         let (left, right) = root.split_horizontally(600);
-        let mut by_species = ScatterChart::new(
-            "Labels (what the classifier learns)",
-            "petal length (cm)",
-            "petal width (cm)",
-        );
-        for (k, name) in iris.classes.iter().enumerate() {
-            by_species = by_species.group(name.as_str(), points(y, k));
-        }
-        by_species.draw(&left)?;
-        let mut by_cluster = ScatterChart::new(
-            "k-means clusters (no labels)",
-            "petal length (cm)",
-            "petal width (cm)",
-        );
-        for k in 0..3 {
-            by_cluster = by_cluster.group(format!("cluster {k}"), points(&assigned, k));
-        }
-        by_cluster.draw(&right)?;
+        let axes = ("petal length (cm)", "petal width (cm)");
+        ScatterChart::new("Labels (what the classifier learns)", axes.0, axes.1)
+            .labelled(&iris.classes, y.as_slice().unwrap_or(&[]), &petals)
+            .draw(&left)?;
+        ScatterChart::new("k-means clusters (no labels)", axes.0, axes.1)
+            .labelled(&cluster_names, assigned.as_slice().unwrap_or(&[]), &petals)
+            .draw(&right)?;
     })?;
 
     println!("\nReport and figures in {}", lesson.out_dir().display());

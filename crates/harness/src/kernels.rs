@@ -1,7 +1,11 @@
 //! Numeric kernels that a lesson explains and a criterion bench measures, kept in one place so
 //! both time exactly the same code.
 
+use std::collections::HashMap;
+use std::path::Path;
+
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, Zip};
+use polars::prelude::*;
 
 /// Copies an ndarray matrix into a faer matrix (faer has its own layout type).
 pub fn to_faer(a: &Array2<f64>) -> faer::Mat<f64> {
@@ -168,4 +172,97 @@ mod tests {
         assert_eq!(sum_columns_first(&m.view()), 66.0);
         assert_eq!(sum_nested(&[vec![1.0, 2.0], vec![3.0]]), 6.0);
     }
+}
+
+/// What the hand-written flights aggregation keeps per (carrier, month).
+#[derive(Default, Debug, Clone, PartialEq)]
+pub struct CarrierMonth {
+    pub flights: u32,
+    pub delay_sum: f64,
+    pub delay_known: u32,
+    pub delayed_15: u32,
+    pub max_arr_delay: Option<f64>,
+}
+
+/// Flights by carrier and month with five aggregations, in polars: count, mean departure delay
+/// (nulls skipped), share delayed over 15 minutes, worst arrival delay, cancellations.
+pub fn flights_by_carrier_month(flights: &DataFrame) -> PolarsResult<DataFrame> {
+    flights
+        .clone()
+        .lazy()
+        .group_by([col("carrier"), col("month")])
+        .agg([
+            len().alias("flights"),
+            col("dep_delay").mean().alias("mean_dep_delay"),
+            col("dep_delay")
+                .gt(lit(15))
+                .mean()
+                .alias("share_delayed_15"),
+            col("arr_delay").max().alias("max_arr_delay"),
+            col("dep_delay").null_count().alias("cancelled"),
+        ])
+        .sort(["carrier", "month"], Default::default())
+        .collect()
+}
+
+/// The same aggregation by hand: one single-threaded pass into a HashMap.
+pub fn flights_by_carrier_month_by_hand(
+    carrier: &StringChunked,
+    month: &Int64Chunked,
+    dep_delay: &Float64Chunked,
+    arr_delay: &Float64Chunked,
+) -> HashMap<(String, i64), CarrierMonth> {
+    let mut groups: HashMap<(String, i64), CarrierMonth> = HashMap::new();
+    let rows = carrier
+        .iter()
+        .zip(month.iter())
+        .zip(dep_delay.iter())
+        .zip(arr_delay.iter());
+    for (((c, m), d), a) in rows {
+        let acc = groups
+            .entry((c.unwrap_or_default().to_string(), m.unwrap_or_default()))
+            .or_default();
+        acc.flights += 1;
+        if let Some(d) = d {
+            acc.delay_sum += d;
+            acc.delay_known += 1;
+            acc.delayed_15 += u32::from(d > 15.0);
+        }
+        if let Some(a) = a {
+            acc.max_arr_delay = Some(acc.max_arr_delay.map_or(a, |m: f64| m.max(a)));
+        }
+    }
+    groups
+}
+
+/// July's flights from JFK, eager style: read every column of every row of the Parquet file, then
+/// filter with a mask.
+pub fn july_jfk_eager(parquet: &Path) -> Result<DataFrame, crate::Error> {
+    let to_error = |e: PolarsError| crate::Error::Frame {
+        path: parquet.to_path_buf(),
+        message: e.to_string(),
+    };
+    let file = std::fs::File::open(parquet).map_err(|e| crate::Error::io(parquet, e))?;
+    let all = ParquetReader::new(file).finish().map_err(to_error)?;
+    let month = all
+        .column("month")
+        .map_err(to_error)?
+        .as_materialized_series()
+        .equal(7);
+    let origin = all
+        .column("origin")
+        .map_err(to_error)?
+        .as_materialized_series()
+        .equal("JFK");
+    let mask = month.map_err(to_error)? & origin.map_err(to_error)?;
+    all.filter(&mask).map_err(to_error)
+}
+
+/// The same rows, lazily: a Parquet scan with the filter, which the optimiser pushes into it.
+pub fn july_jfk_lazy(parquet: &Path) -> PolarsResult<LazyFrame> {
+    Ok(LazyFrame::scan_parquet(
+        PlPath::new(&parquet.to_string_lossy()),
+        ScanArgsParquet::default(),
+    )?
+    .filter(col("month").eq(lit(7)).and(col("origin").eq(lit("JFK")))))
 }

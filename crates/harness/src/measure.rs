@@ -155,6 +155,23 @@ pub fn count_allocations<T>(work: impl FnOnce() -> T) -> Result<(T, AllocStats),
     Ok((value, stats))
 }
 
+/// The arithmetic mean (NaN for no values).
+pub fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// The sample standard deviation (divisor n − 1).
+pub fn sample_sd(values: &[f64]) -> f64 {
+    let m = mean(values);
+    (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (values.len() as f64 - 1.0)).sqrt()
+}
+
+/// The standard error of the mean, sd / √n: how far a mean of these values is likely to be from
+/// the mean it estimates.
+pub fn standard_error(values: &[f64]) -> f64 {
+    sample_sd(values) / (values.len() as f64).sqrt()
+}
+
 /// The least-squares slope of y against x.
 pub fn slope(points: &[(f64, f64)]) -> f64 {
     let k = points.len() as f64;
@@ -219,6 +236,14 @@ mod tests {
             count_allocations(|| vec![0u8; 10]),
             Err(Error::NoCountingAllocator)
         ));
+    }
+
+    #[test]
+    fn mean_sd_and_standard_error_by_hand() {
+        let v = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+        assert_eq!(mean(&v), 5.0);
+        assert!((sample_sd(&v) - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+        assert!((standard_error(&v) - (32.0f64 / 7.0 / 8.0).sqrt()).abs() < 1e-12);
     }
 
     #[test]

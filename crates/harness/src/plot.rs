@@ -186,6 +186,27 @@ impl Series {
     }
 }
 
+/// The axis range that shows every finite value of the series: padded by 5 % on a linear axis,
+/// by a factor of 1.5 on a logarithmic one (which only shows positive values).
+fn axis_range(series: &[Series], log: bool, pick: fn(&(f64, f64)) -> f64) -> (f64, f64) {
+    let values = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(pick))
+        .filter(|v| v.is_finite() && (!log || *v > 0.0));
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if !lo.is_finite() {
+        return (if log { 1.0 } else { 0.0 }, 1.0);
+    }
+    if log {
+        (lo / 1.5, hi * 1.5)
+    } else {
+        let pad = ((hi - lo) * 0.05).max(1e-12);
+        (lo - pad, hi + pad)
+    }
+}
+
 /// A chart of lines with markers, on linear or logarithmic axes.
 #[derive(Debug, Clone)]
 pub struct LineChart {
@@ -227,23 +248,7 @@ impl LineChart {
     }
 
     fn bounds(&self, log: bool, pick: fn(&(f64, f64)) -> f64) -> (f64, f64) {
-        let values = self
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter().map(pick))
-            .filter(|v| v.is_finite() && (!log || *v > 0.0));
-        let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
-        if !lo.is_finite() {
-            return (if log { 1.0 } else { 0.0 }, 1.0);
-        }
-        if log {
-            (lo / 1.5, hi * 1.5)
-        } else {
-            let pad = ((hi - lo) * 0.05).max(1e-12);
-            (lo - pad, hi + pad)
-        }
+        axis_range(&self.series, log, pick)
     }
 
     /// Draws the chart on `root`.
@@ -324,28 +329,33 @@ impl ScatterChart {
         self
     }
 
+    /// One group per name: the points whose label is that name's index.
+    pub fn labelled(
+        mut self,
+        names: &[String],
+        labels: &[usize],
+        points: &[(f64, f64)],
+    ) -> ScatterChart {
+        for (k, name) in names.iter().enumerate() {
+            let mine = labels
+                .iter()
+                .zip(points)
+                .filter(|(l, _)| **l == k)
+                .map(|(_, p)| *p)
+                .collect();
+            self = self.group(name.as_str(), mine);
+        }
+        self
+    }
+
     /// Draws the chart on `root`.
     pub fn draw<DB>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError>
     where
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        let all = || self.groups.iter().flat_map(|g| g.points.iter().copied());
-        let span = |pick: fn((f64, f64)) -> f64| {
-            let (lo, hi) = all()
-                .map(pick)
-                .filter(|v| v.is_finite())
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                    (lo.min(v), hi.max(v))
-                });
-            if !lo.is_finite() {
-                return (0.0, 1.0);
-            }
-            let pad = ((hi - lo) * 0.05).max(1e-9);
-            (lo - pad, hi + pad)
-        };
-        let (x0, x1) = span(|p| p.0);
-        let (y0, y1) = span(|p| p.1);
+        let (x0, x1) = axis_range(&self.groups, false, |p| p.0);
+        let (y0, y1) = axis_range(&self.groups, false, |p| p.1);
         let mut chart = chart(root, &self.title).build_cartesian_2d(x0..x1, y0..y1)?;
         house_mesh(&mut chart.configure_mesh())
             .x_desc(self.x_desc.as_str())

@@ -46,6 +46,41 @@ where
         .collect()
 }
 
+/// Out-of-fold predictions (scikit-learn's `cross_val_predict`): each row is predicted by the
+/// model fitted on the folds that do not test it. With folds that test every row once (k-fold and
+/// its variants), every entry is filled; rows no fold tests keep `T::default()`.
+pub fn cross_val_predict<P, T, E>(
+    params: &P,
+    x: &Array2<f64>,
+    y: &Array1<T>,
+    folds: &[Fold],
+) -> Result<Array1<T>, Error>
+where
+    P: Fit<Array2<f64>, Array1<T>, E>,
+    P::Object: for<'a> Predict<&'a Array2<f64>, Array1<T>>,
+    E: std::error::Error + From<linfa::Error>,
+    T: Clone + Default,
+{
+    if x.nrows() != y.len() {
+        return Err(Error::LengthMismatch(x.nrows(), y.len()));
+    }
+    let mut out = Array1::from_elem(y.len(), T::default());
+    for fold in folds {
+        let train = Dataset::new(
+            x.select(Axis(0), &fold.train),
+            y.select(Axis(0), &fold.train),
+        );
+        let model = params
+            .fit(&train)
+            .map_err(|e| Error::Model(e.to_string()))?;
+        let predicted = model.predict(&x.select(Axis(0), &fold.test));
+        for (&row, value) in fold.test.iter().zip(predicted) {
+            out[row] = value;
+        }
+    }
+    Ok(out)
+}
+
 /// The share of equal entries: accuracy as a score function for [`cross_val_score`].
 pub fn accuracy<T: PartialEq>(truth: &Array1<T>, predicted: &Array1<T>) -> f64 {
     let right = truth.iter().zip(predicted).filter(|(a, b)| a == b).count();
@@ -89,6 +124,15 @@ mod tests {
         let mae = |t: &Array1<f64>, p: &Array1<f64>| (t - p).mapv(f64::abs).mean().unwrap();
         let scores = cross_val_score(&MeanModel, &x, &y, &folds, mae).unwrap();
         assert_eq!(scores, vec![(5.5 + 4.5) / 2.0, (1.5 + 8.5) / 2.0]);
+    }
+
+    #[test]
+    fn out_of_fold_predictions_come_from_the_other_folds() {
+        let x = Array2::zeros((4, 1));
+        let y = Array1::from(vec![1.0, 2.0, 3.0, 10.0]);
+        let folds = k_fold(4, 2, None).unwrap();
+        let predicted = cross_val_predict(&MeanModel, &x, &y, &folds).unwrap();
+        assert_eq!(predicted, Array1::from(vec![6.5, 6.5, 1.5, 1.5]));
     }
 
     #[test]

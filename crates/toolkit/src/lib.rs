@@ -10,8 +10,8 @@
 //!   MSE) and the silhouette score; the lessons use those from linfa, and the tests here check
 //!   that both agree where they overlap.
 //! * [`neighbors`]: a k-nearest-neighbours classifier (linfa-nn has the indexes, not the model).
-//! * [`cv`]: cross-validation of any linfa `Fit` + `Predict` pair over any folds, returning the
-//!   per-fold scores.
+//! * [`cv`]: cross-validation of any linfa `Fit` + `Predict` pair over any folds: per-fold scores
+//!   and out-of-fold predictions.
 //!
 //! Nothing here prints; every fallible function returns [`Error`].
 
@@ -20,7 +20,7 @@ pub mod metrics;
 pub mod neighbors;
 pub mod split;
 
-pub use cv::cross_val_score;
+pub use cv::{cross_val_predict, cross_val_score};
 pub use split::Fold;
 
 /// The toolkit's errors.

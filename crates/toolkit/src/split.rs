@@ -29,6 +29,20 @@ fn complement(n: usize, test: &[usize]) -> Vec<usize> {
     (0..n).filter(|&i| !is_test[i]).collect()
 }
 
+/// Turns each fold's test rows into a fold: the test rows sorted, everything else for training.
+fn folds_from_tests(n: usize, tests: Vec<Vec<usize>>) -> Vec<Fold> {
+    tests
+        .into_iter()
+        .map(|mut test| {
+            test.sort_unstable();
+            Fold {
+                train: complement(n, &test),
+                test,
+            }
+        })
+        .collect()
+}
+
 fn check_k(k: usize, n: usize) -> Result<(), Error> {
     if k < 2 {
         return Err(Error::TooFewFolds(k));
@@ -50,18 +64,15 @@ pub fn k_fold(n: usize, k: usize, seed: Option<u64>) -> Result<Vec<Fold>, Error>
     if let Some(seed) = seed {
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
     }
-    let mut folds = Vec::with_capacity(k);
     let mut start = 0;
-    for size in part_sizes(n, k) {
-        let mut test = order[start..start + size].to_vec();
-        test.sort_unstable();
-        start += size;
-        folds.push(Fold {
-            train: complement(n, &test),
-            test,
-        });
-    }
-    Ok(folds)
+    let tests = part_sizes(n, k)
+        .into_iter()
+        .map(|size| {
+            start += size;
+            order[start - size..start].to_vec()
+        })
+        .collect();
+    Ok(folds_from_tests(n, tests))
 }
 
 /// Stratified k-fold: each class's members are shuffled (with `seed`) and dealt out so that every
@@ -93,16 +104,7 @@ pub fn stratified_k_fold(y: &[usize], k: usize, seed: u64) -> Result<Vec<Fold>, 
             next += 1;
         }
     }
-    Ok(tests
-        .into_iter()
-        .map(|mut test| {
-            test.sort_unstable();
-            Fold {
-                train: complement(n, &test),
-                test,
-            }
-        })
-        .collect())
+    Ok(folds_from_tests(n, tests))
 }
 
 /// Group k-fold: all samples of a group land in the same test fold, so no group is on both sides
@@ -129,16 +131,7 @@ pub fn group_k_fold(groups: &[usize], k: usize) -> Result<Vec<Fold>, Error> {
         let smallest = (0..k).min_by_key(|&f| (tests[f].len(), f)).unwrap_or(0);
         tests[smallest].extend(rows);
     }
-    Ok(tests
-        .into_iter()
-        .map(|mut test| {
-            test.sort_unstable();
-            Fold {
-                train: complement(n, &test),
-                test,
-            }
-        })
-        .collect())
+    Ok(folds_from_tests(n, tests))
 }
 
 /// Time-series split (expanding window): the samples are in time order; fold i trains on
