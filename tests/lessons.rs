@@ -58,6 +58,13 @@ lesson_tests!(
     merging_joining,
     dataframe_performance,
     missing_data,
+    estimator_api,
+    pipelines,
+    model_selection,
+    classic_algorithms,
+    clustering,
+    model_persistence,
+    forest_vs_boosting,
 );
 
 #[test]

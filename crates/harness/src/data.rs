@@ -85,6 +85,98 @@ pub fn diabetes() -> Result<Regression, Error> {
     })
 }
 
+/// A table of numeric and categorical columns in one `f64` matrix, as a scikit-learn
+/// `ColumnTransformer` receives it: categorical columns hold integer codes into `levels`, and a
+/// missing cell is NaN.
+#[derive(Debug, Clone)]
+pub struct Mixed {
+    pub name: String,
+    pub numeric: Vec<String>,
+    pub categorical: Vec<String>,
+    /// Numeric columns first, then categorical codes, in the order of the two name lists.
+    pub features: Array2<f64>,
+    /// The level names of each categorical column, indexed by code (sorted).
+    pub levels: Vec<Vec<String>>,
+    pub target: Array1<usize>,
+    pub classes: Vec<String>,
+}
+
+/// Palmer penguins, all 344 birds: four measurements (NaN where missing), island and sex as
+/// codes (sex NaN for the 11 birds without one), species as the target.
+pub fn penguins() -> Result<Mixed, Error> {
+    let file = "penguins.csv";
+    let frame = frame(file)?;
+    let path = path(file)?;
+    let fail = |message: String| Error::Frame {
+        path: path.clone(),
+        message,
+    };
+    let numeric = [
+        "bill_length_mm",
+        "bill_depth_mm",
+        "flipper_length_mm",
+        "body_mass_g",
+    ];
+    let categorical = ["island", "sex"];
+    let n = frame.height();
+    let mut features = Array2::from_elem((n, numeric.len() + categorical.len()), f64::NAN);
+    for (j, name) in numeric.iter().enumerate() {
+        let values = frame
+            .column(name)
+            .and_then(|c| c.cast(&DataType::Float64))
+            .map_err(|e| fail(e.to_string()))?;
+        for (i, v) in values
+            .f64()
+            .map_err(|e| fail(e.to_string()))?
+            .iter()
+            .enumerate()
+        {
+            features[[i, j]] = v.unwrap_or(f64::NAN);
+        }
+    }
+    let text = |name: &str| -> Result<Vec<Option<String>>, Error> {
+        let c = frame.column(name).map_err(|e| fail(e.to_string()))?;
+        Ok(c.str()
+            .map_err(|e| fail(e.to_string()))?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let codes = |values: &[Option<String>]| {
+        let mut levels: Vec<String> = values.iter().flatten().cloned().collect();
+        levels.sort();
+        levels.dedup();
+        let coded: Vec<Option<usize>> = values
+            .iter()
+            .map(|v| v.as_ref().and_then(|v| levels.binary_search(v).ok()))
+            .collect();
+        (levels, coded)
+    };
+    let mut levels = Vec::new();
+    for (k, name) in categorical.iter().enumerate() {
+        let (names, coded) = codes(&text(name)?);
+        for (i, c) in coded.iter().enumerate() {
+            features[[i, numeric.len() + k]] = c.map_or(f64::NAN, |c| c as f64);
+        }
+        levels.push(names);
+    }
+    let (classes, species) = codes(&text("species")?);
+    let target = species
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c.ok_or_else(|| fail(format!("row {}: no species", i + 1))))
+        .collect::<Result<Array1<usize>, Error>>()?;
+    Ok(Mixed {
+        name: "penguins".into(),
+        numeric: numeric.iter().map(|s| s.to_string()).collect(),
+        categorical: categorical.iter().map(|s| s.to_string()).collect(),
+        features,
+        levels,
+        target,
+        classes,
+    })
+}
+
 /// Reads a bundled CSV or Parquet file into a polars DataFrame (nulls where the file has `NA` or
 /// nothing).
 pub fn frame(file: &str) -> Result<DataFrame, Error> {
@@ -274,6 +366,34 @@ pub fn interpolate_linear(column: &str, position: Expr) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn penguins_keep_every_bird_with_codes_and_gaps() {
+        let p = penguins().unwrap();
+        assert_eq!(p.features.dim(), (344, 6));
+        assert_eq!(p.classes, vec!["Adelie", "Chinstrap", "Gentoo"]);
+        assert_eq!(p.levels[0], vec!["Biscoe", "Dream", "Torgersen"]);
+        assert_eq!(p.levels[1], vec!["female", "male"]);
+        // Two birds lack every measurement; eleven lack a sex.
+        assert_eq!(
+            p.features.column(0).iter().filter(|v| v.is_nan()).count(),
+            2
+        );
+        assert_eq!(
+            p.features.column(5).iter().filter(|v| v.is_nan()).count(),
+            11
+        );
+        // The first bird: Adelie, Torgersen, male, bill 39.1 mm.
+        assert_eq!(
+            (
+                p.target[0],
+                p.features[[0, 4]],
+                p.features[[0, 5]],
+                p.features[[0, 0]]
+            ),
+            (0, 2.0, 1.0, 39.1)
+        );
+    }
 
     #[test]
     fn linear_interpolation_fills_inner_gaps_only() {

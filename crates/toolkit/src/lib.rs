@@ -12,12 +12,20 @@
 //! * [`neighbors`]: a k-nearest-neighbours classifier (linfa-nn has the indexes, not the model).
 //! * [`cv`]: cross-validation of any linfa `Fit` + `Predict` pair over any folds: per-fold scores
 //!   and out-of-fold predictions.
+//! * [`pipeline`]: a column transformer (scaling, one-hot), `SelectKBest` (F and χ²), chains
+//!   and pipelines, fitted on training rows only and usable wherever a linfa model is.
+//! * [`search`]: grid and random search with cross-validation, and nested cross-validation.
+//! * [`boosting`]: gradient-boosted trees on histograms (log loss, softmax, squared error);
+//!   linfa-ensemble has bagging, a random forest and AdaBoost but no gradient boosting.
 //!
 //! Nothing here prints; every fallible function returns [`Error`].
 
+pub mod boosting;
 pub mod cv;
 pub mod metrics;
 pub mod neighbors;
+pub mod pipeline;
+pub mod search;
 pub mod split;
 
 pub use cv::{cross_val_predict, cross_val_score};
@@ -46,4 +54,17 @@ pub enum Error {
     Empty,
     #[error("the model failed: {0}")]
     Model(String),
+    #[error("invalid hyper-parameter: {0}")]
+    Parameter(String),
+    #[error("the {0} contain NaN or infinite values")]
+    NotFinite(&'static str),
+    #[error("feature schema mismatch: {0}")]
+    Schema(String),
+}
+
+/// linfa's errors (from its own checks inside `Fit`) become [`Error::Model`].
+impl From<linfa::Error> for Error {
+    fn from(e: linfa::Error) -> Error {
+        Error::Model(e.to_string())
+    }
 }

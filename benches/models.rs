@@ -1,0 +1,96 @@
+//! Criterion benchmarks for the scikit-learn → linfa section: fit and predict time of the models
+//! the lessons use, on breast cancer (569 rows × 30 features; predict on all 569 rows).
+//! Run with `cargo bench --bench models`; add `-- fit` or `-- predict` to run one group.
+//!
+//! - gradient boosting (toolkit): 100 rounds of depth-3 trees, rate 0.1, 255 bins;
+//! - random forest (linfa-ensemble): 100 full-depth trees, bootstrap, half the features per tree;
+//! - one decision tree (linfa-trees), multinomial logistic regression (linfa-logistic, scaled),
+//!   Gaussian naive Bayes (linfa-bayes) and 5-NN (toolkit, scaled; fitting only stores the data).
+
+use criterion::{BenchmarkId, Criterion, criterion_group};
+use harness::data;
+use linfa::prelude::*;
+use linfa_bayes::GaussianNb;
+use linfa_ensemble::EnsembleLearnerParams;
+use linfa_logistic::MultiLogisticRegression;
+use linfa_preprocessing::linear_scaling::LinearScaler;
+use linfa_trees::DecisionTree;
+use ndarray::{Array1, Array2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use toolkit::boosting::GradientBoostingParams;
+use toolkit::neighbors::KNeighbors;
+
+fn cancer() -> (Array2<f64>, Array1<usize>, Array2<f64>) {
+    let set = data::breast_cancer().expect("datasets/breast_cancer.csv is readable");
+    let raw = DatasetBase::from(set.features.clone());
+    let scaler = LinearScaler::standard().fit(&raw).expect("scaler fits");
+    let scaled = scaler.transform(set.features.clone());
+    (set.features, set.target, scaled)
+}
+
+fn forest() -> EnsembleLearnerParams<linfa_trees::DecisionTreeParams<f64, usize>, ChaCha8Rng> {
+    EnsembleLearnerParams::new_fixed_rng(DecisionTree::params(), ChaCha8Rng::seed_from_u64(1))
+        .ensemble_size(100)
+        .bootstrap_proportion(1.0)
+        .feature_proportion(0.5)
+}
+
+fn fit(c: &mut Criterion) {
+    let (x, y, scaled) = cancer();
+    let raw = Dataset::new(x, y.clone());
+    let scaled = Dataset::new(scaled, y);
+    let mut group = c.benchmark_group("fit");
+    group.sample_size(10);
+    let boosting = GradientBoostingParams::new().n_rounds(100);
+    group.bench_function(BenchmarkId::new("gradient boosting", "100 rounds"), |b| {
+        b.iter(|| boosting.fit(&raw).map(|m| m.booster.n_nodes()))
+    });
+    group.bench_function(BenchmarkId::new("random forest", "100 trees"), |b| {
+        b.iter(|| forest().fit(&raw).map(|m| m.models.len()))
+    });
+    group.bench_function("decision tree", |b| {
+        b.iter(|| DecisionTree::params().fit(&raw).map(drop))
+    });
+    group.bench_function("logistic regression", |b| {
+        b.iter(|| MultiLogisticRegression::default().fit(&scaled).map(drop))
+    });
+    group.bench_function("Gaussian naive Bayes", |b| {
+        b.iter(|| GaussianNb::params().fit(&raw).map(drop))
+    });
+    group.finish();
+}
+
+fn predict(c: &mut Criterion) {
+    let (x, y, scaled) = cancer();
+    let raw = Dataset::new(x.clone(), y.clone());
+    let scaled_set = Dataset::new(scaled.clone(), y);
+    let mut group = c.benchmark_group("predict");
+    let boosting = GradientBoostingParams::new()
+        .n_rounds(100)
+        .fit(&raw)
+        .expect("fits");
+    group.bench_function("gradient boosting", |b| b.iter(|| boosting.predict(&x)));
+    let forest = forest().fit(&raw).expect("fits");
+    group.bench_function("random forest", |b| b.iter(|| forest.predict(&x)));
+    let tree = DecisionTree::params().fit(&raw).expect("fits");
+    group.bench_function("decision tree", |b| b.iter(|| tree.predict(&x)));
+    let logistic = MultiLogisticRegression::default()
+        .fit(&scaled_set)
+        .expect("fits");
+    group.bench_function("logistic regression", |b| {
+        b.iter(|| logistic.predict(&scaled))
+    });
+    let bayes = GaussianNb::params().fit(&raw).expect("fits");
+    group.bench_function("Gaussian naive Bayes", |b| b.iter(|| bayes.predict(&x)));
+    let knn = KNeighbors { k: 5 }.fit(&scaled_set).expect("fits");
+    group.bench_function("5-NN", |b| b.iter(|| knn.predict(&scaled)));
+    group.finish();
+}
+
+criterion_group!(benches, fit, predict);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

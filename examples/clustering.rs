@@ -1,0 +1,276 @@
+//! # Which clustering algorithm for which shape
+//!
+//! **Question:** Which clustering algorithm fits which data shape?
+//!
+//! **Answer:** Each algorithm carries an idea of what a cluster is. k-means assigns every point to
+//! the nearest centre, so its clusters are round and equally wide: perfect on round blobs, wrong
+//! on two interleaved moons (it cuts them in half) and on stretched blobs. A Gaussian mixture
+//! learns a covariance per cluster, so it follows stretched, tilted clusters. DBSCAN and
+//! single-linkage agglomerative clustering follow density and connectivity, so they trace the
+//! moons exactly, but need a distance scale (DBSCAN's `eps`) that suits the data. Judge with the
+//! adjusted Rand index when true groups are known, and with the silhouette when they are not —
+//! keeping in mind that the silhouette itself prefers round clusters. The elbow of k-means'
+//! inertia against k points at the number of round blobs.
+//!
+//! **Run:** `cargo run --release --example clustering` (add `-- --quick` for a short run).
+
+use anyhow::{Context, Result};
+use harness::prelude::*;
+use linfa::prelude::*;
+use linfa_clustering::{Dbscan, GaussianMixtureModel, KMeans};
+use linfa_hierarchical::{HierarchicalCluster, Method};
+use linfa_kernel::{Kernel, KernelMethod};
+use ndarray::{Array1, Array2, array};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+use toolkit::metrics::adjusted_rand_index;
+
+/// Three round blobs of equal spread.
+fn blobs(n: usize, rng: &mut ChaCha8Rng) -> (Array2<f64>, Vec<usize>) {
+    let centres = [[0.0, 0.0], [5.0, 0.0], [2.5, 4.0]];
+    let labels: Vec<usize> = (0..n).map(|i| i % 3).collect();
+    let x = Array2::from_shape_fn((n, 2), |(i, j)| {
+        centres[labels[i]][j] + 0.8 * rng.sample::<f64, _>(StandardNormal)
+    });
+    (x, labels)
+}
+
+/// Two interleaved half circles with a little noise.
+fn moons(n: usize, rng: &mut ChaCha8Rng) -> (Array2<f64>, Vec<usize>) {
+    let labels: Vec<usize> = (0..n).map(|i| i % 2).collect();
+    let mut x = Array2::zeros((n, 2));
+    for (i, &moon) in labels.iter().enumerate() {
+        let t = std::f64::consts::PI * rng.gen_range(0.0..1.0);
+        let (a, b) = if moon == 0 {
+            (t.cos(), t.sin())
+        } else {
+            (1.0 - t.cos(), 0.5 - t.sin())
+        };
+        x[[i, 0]] = a + 0.06 * rng.sample::<f64, _>(StandardNormal);
+        x[[i, 1]] = b + 0.06 * rng.sample::<f64, _>(StandardNormal);
+    }
+    (x, labels)
+}
+
+/// Three blobs sheared by one linear map: long, thin and tilted.
+fn stretched(n: usize, rng: &mut ChaCha8Rng) -> (Array2<f64>, Vec<usize>) {
+    let (round, labels) = {
+        let centres = [[0.0, 0.0], [3.0, 3.5], [-3.0, 4.0]];
+        let labels: Vec<usize> = (0..n).map(|i| i % 3).collect();
+        let x = Array2::from_shape_fn((n, 2), |(i, j)| {
+            centres[labels[i]][j] + 0.6 * rng.sample::<f64, _>(StandardNormal)
+        });
+        (x, labels)
+    };
+    let shear = array![[0.6, -0.64], [-0.41, 0.85]];
+    (round.dot(&shear), labels)
+}
+
+/// One algorithm's labels on one data set, with DBSCAN's noise points given their own label.
+struct Clustering {
+    labels: Vec<usize>,
+    ari: f64,
+    silhouette: f64,
+}
+
+fn score(x: &Array2<f64>, truth: &[usize], labels: Vec<usize>) -> Result<Clustering> {
+    let ari = adjusted_rand_index(truth, &labels)?;
+    let distinct = labels
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    // The silhouette needs at least two clusters; one cluster scores 0 by convention.
+    let silhouette = if distinct > 1 {
+        DatasetBase::new(x.clone(), Array1::from(labels.clone())).silhouette_score()?
+    } else {
+        0.0
+    };
+    Ok(Clustering {
+        labels,
+        ari,
+        silhouette,
+    })
+}
+
+fn main() -> Result<()> {
+    let mut lesson = Lesson::new("clustering", LessonArgs::parse())?;
+    let n = lesson.pick(600, 300);
+    let shapes: Vec<(&str, usize, f64, (Array2<f64>, Vec<usize>))> = vec![
+        // (name, true number of clusters, DBSCAN eps suited to the shape's spacing, data)
+        ("blobs", 3, 0.6, blobs(n, &mut lesson.rng(1))),
+        ("moons", 2, 0.2, moons(n, &mut lesson.rng(2))),
+        ("stretched", 3, 0.35, stretched(n, &mut lesson.rng(3))),
+    ];
+    let algorithms = [
+        "k-means",
+        "Gaussian mixture",
+        "DBSCAN",
+        "agglomerative, single link",
+    ];
+    let mut grid: Vec<Vec<Clustering>> = Vec::new();
+    println!(
+        "{n} points per shape; ARI against the true groups (1 = perfect, 0 = chance) and silhouette:"
+    );
+    println!(
+        "  {:<12} {:<28} {:>6} {:>11}",
+        "shape", "algorithm", "ARI", "silhouette"
+    );
+    for (shape, k, eps, (x, truth)) in &shapes {
+        let data = DatasetBase::from(x.clone());
+        let mut row = Vec::new();
+        // k-means with 10 restarts, told the true k.
+        let kmeans = KMeans::params_with_rng(*k, lesson.rng(10))
+            .n_runs(10)
+            .fit(&data)?;
+        row.push(score(x, truth, kmeans.predict(x).to_vec())?);
+        // A Gaussian mixture with a full covariance per component, told the true k.
+        let gmm = GaussianMixtureModel::params_with_rng(*k, lesson.rng(11))
+            .n_runs(5)
+            .fit(&data)?;
+        row.push(score(x, truth, gmm.predict(x).to_vec())?);
+        // DBSCAN: a point with 5 neighbours within eps is a core point; noise gets label k.
+        let dbscan = Dbscan::params(5).tolerance(*eps).transform(x)?;
+        row.push(score(
+            x,
+            truth,
+            dbscan.iter().map(|c| c.unwrap_or(*k + 10)).collect(),
+        )?);
+        // Agglomerative, single link: merge the two closest groups until k remain. linfa's
+        // version takes a similarity kernel; exp(−d²/1000) is a monotone map of the distance,
+        // so single-link merges happen in the same order as on plain distances.
+        let kernel = Kernel::params()
+            .method(KernelMethod::Gaussian(1000.0))
+            .transform(x.view());
+        let tree = HierarchicalCluster::default()
+            .num_clusters(*k)
+            .with_method(Method::Single)
+            .transform(kernel)?;
+        row.push(score(x, truth, tree.targets().clone())?);
+        for (name, c) in algorithms.iter().zip(&row) {
+            println!(
+                "  {shape:<12} {name:<28} {:>6.3} {:>11.3}",
+                c.ari, c.silhouette
+            );
+            lesson.metric(format!("{shape} {name} ari"), c.ari);
+        }
+        grid.push(row);
+    }
+
+    // Claims, with the grid as [shape][algorithm].
+    let ari = |s: usize, a: usize| grid[s][a].ari;
+    println!(
+        "{}",
+        lesson.claim(
+            "DBSCAN separates the moons where k-means cannot",
+            ari(1, 2) > 0.9 && ari(1, 0) < 0.6,
+            format!(
+                "moons: DBSCAN ARI {:.3}, k-means {:.3}",
+                ari(1, 2),
+                ari(1, 0)
+            ),
+            &[("dbscan_moons", ari(1, 2)), ("kmeans_moons", ari(1, 0))],
+        )
+    );
+    println!(
+        "{}",
+        lesson.claim(
+            "a Gaussian mixture follows stretched clusters better than k-means",
+            ari(2, 1) > ari(2, 0) + 0.1 && ari(2, 1) > 0.85,
+            format!(
+                "stretched blobs: mixture ARI {:.3}, k-means {:.3}",
+                ari(2, 1),
+                ari(2, 0)
+            ),
+            &[
+                ("gmm_stretched", ari(2, 1)),
+                ("kmeans_stretched", ari(2, 0))
+            ],
+        )
+    );
+    println!(
+        "{}",
+        lesson.claim(
+            "on round blobs k-means is right",
+            ari(0, 0) > 0.9,
+            format!("blobs: k-means ARI {:.3}", ari(0, 0)),
+            &[("kmeans_blobs", ari(0, 0))],
+        )
+    );
+
+    // The elbow: k-means inertia for k = 1..8 on the blobs (linfa reports it per point: the mean
+    // squared distance to the nearest centre). The
+    // elbow is the k after which adding a cluster stops paying: the largest second difference.
+    let blob_data = DatasetBase::from(shapes[0].3.0.clone());
+    let inertia: Vec<(f64, f64)> = (1..=8)
+        .map(|k| {
+            KMeans::params_with_rng(k, lesson.rng(20))
+                .n_runs(5)
+                .fit(&blob_data)
+                .map(|m| (k as f64, m.inertia()))
+        })
+        .collect::<Result<_, _>>()?;
+    let elbow = (1..inertia.len() - 1)
+        .max_by(|&a, &b| {
+            let bend = |i: usize| inertia[i - 1].1 - 2.0 * inertia[i].1 + inertia[i + 1].1;
+            bend(a).total_cmp(&bend(b))
+        })
+        .map(|i| inertia[i].0 as usize)
+        .context("eight values of k")?;
+    println!(
+        "\nk-means inertia (mean squared distance to the nearest centre) on the blobs, k = 1..8: {}",
+        inertia
+            .iter()
+            .map(|(_, v)| format!("{v:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "{}",
+        lesson.claim(
+            "the elbow of the inertia curve is at the true k",
+            elbow == 3,
+            format!("largest bend at k = {elbow} (three blobs)"),
+            &[("elbow", elbow as f64)],
+        )
+    );
+
+    // Figures: the grid of clusterings, and the elbow.
+    figure!(lesson, "grid", (1600, 1000), |root| {
+        let panels = root.split_evenly((shapes.len(), algorithms.len()));
+        for (s, (shape, _, _, (x, _))) in shapes.iter().enumerate() {
+            let points: Vec<(f64, f64)> = x.rows().into_iter().map(|r| (r[0], r[1])).collect();
+            for (a, name) in algorithms.iter().enumerate() {
+                let c = &grid[s][a];
+                let mut ids: Vec<usize> = c.labels.clone();
+                ids.sort_unstable();
+                ids.dedup();
+                let names: Vec<String> = ids.iter().map(|i| format!("cluster {i}")).collect();
+                let dense: Vec<usize> = c
+                    .labels
+                    .iter()
+                    .map(|l| ids.binary_search(l).unwrap_or(0))
+                    .collect();
+                plot::ScatterChart::new(
+                    &format!("{name} · {shape} · ARI {:.2}", c.ari),
+                    "x₁",
+                    "x₂",
+                )
+                .labelled(&names, &dense, &points)
+                .draw(&panels[s * algorithms.len() + a])?;
+            }
+        }
+    })?;
+    figure!(lesson, "elbow", plot::SIZE, |root| {
+        plot::LineChart::new(
+            "k-means on three blobs: the elbow",
+            "k",
+            "inertia (mean squared distance to the nearest centre)",
+        )
+        .series("inertia", inertia.clone())
+        .draw(&root)?;
+    })?;
+
+    lesson.finish()?;
+    Ok(())
+}
