@@ -28,7 +28,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use toolkit::boosting::GradientBoostingParams;
 use toolkit::neighbors::KNeighbors;
-use toolkit::split;
+use toolkit::{cv, split};
 
 /// One model's row of the table.
 struct Row {
@@ -50,10 +50,9 @@ fn measure<M>(
     let fit_time = best_of(runs, || fit().map(drop));
     let predicted = predict(&fitted);
     let predict_time = best_of(runs, || predict(&fitted));
-    let right = predicted.iter().zip(y_test).filter(|(a, b)| a == b).count();
     Ok(Row {
         model,
-        accuracy: right as f64 / y_test.len() as f64,
+        accuracy: cv::accuracy(y_test, &predicted),
         fit_ms: fit_time.secs() * 1e3,
         predict_ms: predict_time.secs() * 1e3,
     })
@@ -282,15 +281,4 @@ fn main() -> Result<()> {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// Probabilities from linfa's SVM compare as plain numbers.
-trait TotalCmp {
-    fn total_cmp(&self, other: &Self) -> std::cmp::Ordering;
-}
-
-impl TotalCmp for Pr {
-    fn total_cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (**self).total_cmp(&**other)
-    }
 }

@@ -67,6 +67,28 @@ fn stretched(n: usize, rng: &mut ChaCha8Rng) -> (Array2<f64>, Vec<usize>) {
     (round.dot(&shear), labels)
 }
 
+/// One data set: its name, true number of clusters, a DBSCAN `eps` suited to its spacing, the
+/// points and their true groups.
+struct Shape {
+    name: &'static str,
+    k: usize,
+    eps: f64,
+    x: Array2<f64>,
+    truth: Vec<usize>,
+}
+
+impl Shape {
+    fn new(name: &'static str, k: usize, eps: f64, (x, truth): (Array2<f64>, Vec<usize>)) -> Shape {
+        Shape {
+            name,
+            k,
+            eps,
+            x,
+            truth,
+        }
+    }
+}
+
 /// One algorithm's labels on one data set, with DBSCAN's noise points given their own label.
 struct Clustering {
     labels: Vec<usize>,
@@ -96,11 +118,10 @@ fn score(x: &Array2<f64>, truth: &[usize], labels: Vec<usize>) -> Result<Cluster
 fn main() -> Result<()> {
     let mut lesson = Lesson::new("clustering", LessonArgs::parse())?;
     let n = lesson.pick(600, 300);
-    let shapes: Vec<(&str, usize, f64, (Array2<f64>, Vec<usize>))> = vec![
-        // (name, true number of clusters, DBSCAN eps suited to the shape's spacing, data)
-        ("blobs", 3, 0.6, blobs(n, &mut lesson.rng(1))),
-        ("moons", 2, 0.2, moons(n, &mut lesson.rng(2))),
-        ("stretched", 3, 0.35, stretched(n, &mut lesson.rng(3))),
+    let shapes = [
+        Shape::new("blobs", 3, 0.6, blobs(n, &mut lesson.rng(1))),
+        Shape::new("moons", 2, 0.2, moons(n, &mut lesson.rng(2))),
+        Shape::new("stretched", 3, 0.35, stretched(n, &mut lesson.rng(3))),
     ];
     let algorithms = [
         "k-means",
@@ -116,7 +137,14 @@ fn main() -> Result<()> {
         "  {:<12} {:<28} {:>6} {:>11}",
         "shape", "algorithm", "ARI", "silhouette"
     );
-    for (shape, k, eps, (x, truth)) in &shapes {
+    for Shape {
+        name: shape,
+        k,
+        eps,
+        x,
+        truth,
+    } in &shapes
+    {
         let data = DatasetBase::from(x.clone());
         let mut row = Vec::new();
         // k-means with 10 restarts, told the true k.
@@ -201,7 +229,7 @@ fn main() -> Result<()> {
     // The elbow: k-means inertia for k = 1..8 on the blobs (linfa reports it per point: the mean
     // squared distance to the nearest centre). The
     // elbow is the k after which adding a cluster stops paying: the largest second difference.
-    let blob_data = DatasetBase::from(shapes[0].3.0.clone());
+    let blob_data = DatasetBase::from(shapes[0].x.clone());
     let inertia: Vec<(f64, f64)> = (1..=8)
         .map(|k| {
             KMeans::params_with_rng(k, lesson.rng(20))
@@ -238,7 +266,7 @@ fn main() -> Result<()> {
     // Figures: the grid of clusterings, and the elbow.
     figure!(lesson, "grid", (1600, 1000), |root| {
         let panels = root.split_evenly((shapes.len(), algorithms.len()));
-        for (s, (shape, _, _, (x, _))) in shapes.iter().enumerate() {
+        for (s, Shape { name: shape, x, .. }) in shapes.iter().enumerate() {
             let points: Vec<(f64, f64)> = x.rows().into_iter().map(|r| (r[0], r[1])).collect();
             for (a, name) in algorithms.iter().enumerate() {
                 let c = &grid[s][a];

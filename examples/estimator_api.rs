@@ -49,9 +49,15 @@ pub struct NearestCentroid {
     centres: Array2<f64>,
 }
 
+impl Default for NearestCentroidParams {
+    fn default() -> Self {
+        NearestCentroidParams(NearestCentroidValid { shrink: 0.0 })
+    }
+}
+
 impl NearestCentroidParams {
     pub fn new() -> Self {
-        NearestCentroidParams(NearestCentroidValid { shrink: 0.0 })
+        Self::default()
     }
     pub fn shrink(mut self, shrink: f64) -> Self {
         self.0.shrink = shrink;

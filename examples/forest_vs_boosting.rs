@@ -16,7 +16,7 @@
 //!
 //! **Run:** `cargo run --release --example forest_vs_boosting` (add `-- --quick` for a short run).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use harness::measure::mean;
 use harness::prelude::*;
 use linfa::prelude::*;
@@ -27,6 +27,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use toolkit::boosting::{GbClassifier, GradientBoostingParams};
+use toolkit::cv;
+use toolkit::metrics::log_loss;
 
 /// Ten standard normal features; the class is 1 when their squared norm exceeds 9.34, the
 /// median of a χ² with 10 degrees of freedom, so the classes are balanced. Then 10 % of the
@@ -55,25 +57,25 @@ fn votes(
 }
 
 /// Test error and mean test log loss of a boosted model after each round.
-fn staged_test(model: &GbClassifier, x: &Array2<f64>, y: &Array1<usize>) -> (Vec<f64>, Vec<f64>) {
+fn staged_test(
+    model: &GbClassifier,
+    x: &Array2<f64>,
+    y: &Array1<usize>,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let truth = y.as_slice().context("contiguous labels")?;
     let (mut errors, mut losses) = (Vec::new(), Vec::new());
+    let mut failed = None;
     model.booster.staged(&x.view(), |_, scores| {
-        let wrong = scores
-            .column(0)
-            .iter()
-            .zip(y)
-            .filter(|(s, t)| usize::from(**s > 0.0) != **t)
-            .count();
-        errors.push(wrong as f64 / y.len() as f64);
-        let loss = scores
-            .column(0)
-            .iter()
-            .zip(y)
-            .map(|(&s, &t)| s.max(0.0) + (-s.abs()).exp().ln_1p() - t as f64 * s)
-            .sum::<f64>();
-        losses.push(loss / y.len() as f64);
+        errors.push(1.0 - cv::accuracy(y, &model.classes_of(scores)));
+        match log_loss(model.booster.probabilities(scores).view(), truth) {
+            Ok(loss) => losses.push(loss),
+            Err(e) => failed = Some(e),
+        }
     });
-    (errors, losses)
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok((errors, losses)),
+    }
 }
 
 fn main() -> Result<()> {
@@ -119,7 +121,7 @@ fn main() -> Result<()> {
         .max_depth(2)
         .fit(&train)?;
     let boost_secs = timer.elapsed().as_secs_f64();
-    let (boost_errors, _) = staged_test(&boosted, &xt, &yt);
+    let (boost_errors, _) = staged_test(&boosted, &xt, &yt)?;
     let boost_curve: Vec<(f64, f64)> = boost_errors
         .iter()
         .enumerate()
@@ -244,8 +246,8 @@ fn main() -> Result<()> {
             .fit(&train)
     };
     let (slow, fast) = (deep(0.1)?, deep(1.0)?);
-    let (slow_err, slow_loss) = staged_test(&slow, &xt, &yt);
-    let (fast_err, fast_loss) = staged_test(&fast, &xt, &yt);
+    let (slow_err, slow_loss) = staged_test(&slow, &xt, &yt)?;
+    let (fast_err, fast_loss) = staged_test(&fast, &xt, &yt)?;
     let last = n_rounds / 2 - 1;
     let fast_best = fast_loss.iter().copied().fold(f64::INFINITY, f64::min);
     println!(
@@ -286,10 +288,7 @@ fn main() -> Result<()> {
             "trees (forest) or rounds (boosting)",
             "test error",
         )
-        .series(
-            format!("random forest (full-depth trees)"),
-            forest_curve.clone(),
-        )
+        .series("random forest (full-depth trees)", forest_curve.clone())
         .series("gradient boosting (depth 2, rate 0.1)", boost_curve.clone())
         .draw(&root)?;
     })?;

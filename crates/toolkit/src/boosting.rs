@@ -528,12 +528,11 @@ fn boost(
     let mut all_rows: Vec<u32> = (0..n as u32).collect();
     let take = ((n as f64 * p.subsample).round() as usize).clamp(1, n);
     let (mut grad, mut hess) = (vec![0.0; n], vec![0.0; n]);
-    let mut probs = scores.clone();
     let mut grower = Grower::new(p, &binned);
     for _ in 0..p.n_rounds {
-        if loss != Loss::SquaredError {
-            probs = model.probabilities(&scores);
-        }
+        // Every tree of a round follows the gradients at the round's start (for squared error
+        // the "probabilities" are the scores themselves).
+        let probs = model.probabilities(&scores);
         if take < n {
             all_rows.shuffle(&mut rng);
         }
@@ -541,7 +540,7 @@ fn boost(
         for k in 0..outputs {
             for i in 0..n {
                 let (g, h) = match loss {
-                    Loss::SquaredError => (scores[[i, k]] - target[[i, k]], 1.0),
+                    Loss::SquaredError => (probs[[i, k]] - target[[i, k]], 1.0),
                     Loss::LogLoss => {
                         let q = probs[[i, 1]];
                         (q - target[[i, 0]], (q * (1.0 - q)).max(1e-16))

@@ -32,18 +32,34 @@ where
     folds
         .iter()
         .map(|fold| {
-            let train = Dataset::new(
-                x.select(Axis(0), &fold.train),
-                y.select(Axis(0), &fold.train),
-            );
-            let model = params
-                .fit(&train)
-                .map_err(|e| Error::Model(e.to_string()))?;
-            let test_x = x.select(Axis(0), &fold.test);
-            let predicted = model.predict(&test_x);
+            let predicted = fit_predict(params, x, y, fold)?;
             Ok(score(&y.select(Axis(0), &fold.test), &predicted))
         })
         .collect()
+}
+
+/// Fits `params` on the fold's training rows and predicts its test rows: the step every
+/// cross-validation routine here shares.
+pub(crate) fn fit_predict<P, T, E>(
+    params: &P,
+    x: &Array2<f64>,
+    y: &Array1<T>,
+    fold: &Fold,
+) -> Result<Array1<T>, Error>
+where
+    P: Fit<Array2<f64>, Array1<T>, E>,
+    P::Object: for<'a> Predict<&'a Array2<f64>, Array1<T>>,
+    E: std::error::Error + From<linfa::Error>,
+    T: Clone,
+{
+    let train = Dataset::new(
+        x.select(Axis(0), &fold.train),
+        y.select(Axis(0), &fold.train),
+    );
+    let model = params
+        .fit(&train)
+        .map_err(|e| Error::Model(e.to_string()))?;
+    Ok(model.predict(&x.select(Axis(0), &fold.test)))
 }
 
 /// Out-of-fold predictions (scikit-learn's `cross_val_predict`): each row is predicted by the
@@ -66,14 +82,7 @@ where
     }
     let mut out = Array1::from_elem(y.len(), T::default());
     for fold in folds {
-        let train = Dataset::new(
-            x.select(Axis(0), &fold.train),
-            y.select(Axis(0), &fold.train),
-        );
-        let model = params
-            .fit(&train)
-            .map_err(|e| Error::Model(e.to_string()))?;
-        let predicted = model.predict(&x.select(Axis(0), &fold.test));
+        let predicted = fit_predict(params, x, y, fold)?;
         for (&row, value) in fold.test.iter().zip(predicted) {
             out[row] = value;
         }

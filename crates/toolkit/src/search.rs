@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::cv::cross_val_score;
+use crate::cv::{cross_val_score, fit_predict};
 use crate::{Error, Fold};
 
 /// One candidate: a value for each named hyper-parameter.
@@ -229,10 +229,7 @@ where
             );
             let found = search(points, &make, &xt, &yt, &inner(&yt)?, &score)?;
             let best = found.best();
-            let model = make(&best.point)
-                .fit(&Dataset::new(xt, yt))
-                .map_err(|e| Error::Model(e.to_string()))?;
-            let predicted = model.predict(&x.select(Axis(0), &fold.test));
+            let predicted = fit_predict(&make(&best.point), x, y, fold)?;
             Ok(OuterFold {
                 chosen: best.point.clone(),
                 inner_score: best.mean,
@@ -284,6 +281,13 @@ mod tests {
         assert!(random(&[("bad", Draw::LogUniform(0.0, 1.0))], 1, 0).is_err());
     }
 
+    /// k-NN with the point's `k`.
+    fn knn(p: &Point) -> KNeighbors {
+        KNeighbors {
+            k: p.get("k") as usize,
+        }
+    }
+
     /// Three tight blobs on a line, with every fifth label flipped to the next class: 1-NN copies
     /// the noise, a wide vote (k = 15) outvotes it.
     fn noisy_blobs() -> (Array2<f64>, Array1<usize>) {
@@ -300,17 +304,7 @@ mod tests {
         let (x, y) = noisy_blobs();
         let folds = k_fold(150, 5, Some(3)).unwrap();
         let points = grid(&[("k", vec![1.0, 15.0])]);
-        let found = search(
-            &points,
-            |p| KNeighbors {
-                k: p.get("k") as usize,
-            },
-            &x,
-            &y,
-            &folds,
-            accuracy,
-        )
-        .unwrap();
+        let found = search(&points, knn, &x, &y, &folds, accuracy).unwrap();
         assert_eq!(found.best().point.get("k"), 15.0);
         assert!(found.candidates[0].mean < 0.9 && found.best().mean > 0.75);
         assert_eq!(found.candidates[1].scores.len(), 5);
@@ -323,9 +317,7 @@ mod tests {
         let points = grid(&[("k", vec![1.0, 15.0])]);
         let folds = nested(
             &points,
-            |p| KNeighbors {
-                k: p.get("k") as usize,
-            },
+            knn,
             &x,
             &y,
             &outer,
@@ -346,16 +338,7 @@ mod tests {
         let (x, y) = noisy_blobs();
         let folds = k_fold(150, 5, Some(3)).unwrap();
         let points = grid(&[("k", vec![0.0])]);
-        let err = search(
-            &points,
-            |p| KNeighbors {
-                k: p.get("k") as usize,
-            },
-            &x,
-            &y,
-            &folds,
-            accuracy,
-        );
+        let err = search(&points, knn, &x, &y, &folds, accuracy);
         assert!(matches!(err, Err(Error::Model(_))));
         assert_eq!(
             search(&[], |_| KNeighbors { k: 1 }, &x, &y, &folds, accuracy).unwrap_err(),
