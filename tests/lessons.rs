@@ -63,6 +63,7 @@ lesson_tests!(
     model_selection,
     classic_algorithms,
     clustering,
+    feature_extraction,
     model_persistence,
     forest_vs_boosting,
 );

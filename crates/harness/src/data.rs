@@ -177,6 +177,56 @@ pub fn penguins() -> Result<Mixed, Error> {
     })
 }
 
+/// A labelled text corpus: one document per row and its class index.
+#[derive(Debug, Clone)]
+pub struct Texts {
+    pub name: String,
+    pub documents: Vec<String>,
+    /// Class index of each document, into `classes`.
+    pub target: Array1<usize>,
+    /// Class names, sorted.
+    pub classes: Vec<String>,
+}
+
+/// 120 short customer-support messages written for this workbook, 40 each about billing,
+/// delivery and the customer's account (`datasets/README.md`).
+pub fn support_messages() -> Result<Texts, Error> {
+    let file = "support_messages.csv";
+    let frame = frame(file)?;
+    let path = path(file)?;
+    let fail = |message: String| Error::Frame {
+        path: path.clone(),
+        message,
+    };
+    let column = |name: &str| -> Result<Vec<String>, Error> {
+        let c = frame.column(name).map_err(|e| fail(e.to_string()))?;
+        c.str()
+            .map_err(|e| fail(e.to_string()))?
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.filter(|v| !v.trim().is_empty())
+                    .map(str::to_string)
+                    .ok_or_else(|| fail(format!("row {}: empty {name}", i + 1)))
+            })
+            .collect()
+    };
+    let (documents, labels) = (column("text")?, column("label")?);
+    let mut classes = labels.clone();
+    classes.sort();
+    classes.dedup();
+    let target = labels
+        .iter()
+        .map(|l| classes.binary_search(l).unwrap_or(0))
+        .collect();
+    Ok(Texts {
+        name: "support messages".into(),
+        documents,
+        target,
+        classes,
+    })
+}
+
 /// Reads a bundled CSV or Parquet file into a polars DataFrame (nulls where the file has `NA` or
 /// nothing).
 pub fn frame(file: &str) -> Result<DataFrame, Error> {
@@ -366,6 +416,22 @@ pub fn interpolate_linear(column: &str, position: Expr) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn support_messages_are_balanced_and_quoted_text_survives() {
+        let t = support_messages().unwrap();
+        assert_eq!(t.documents.len(), 120);
+        assert_eq!(t.classes, vec!["account", "billing", "delivery"]);
+        for c in 0..3 {
+            assert_eq!(t.target.iter().filter(|&&k| k == c).count(), 40);
+        }
+        // The first message holds a comma inside its quotes; the CSV reader keeps it whole.
+        assert_eq!(t.target[0], 1);
+        assert_eq!(
+            t.documents[0],
+            "I was charged twice for the same order, please refund the second payment."
+        );
+    }
 
     #[test]
     fn penguins_keep_every_bird_with_codes_and_gaps() {

@@ -170,6 +170,15 @@ pub fn tick(v: f64) -> String {
     }
 }
 
+/// A tick on an axis: on a linear axis of width `span`, a value that is zero up to rounding
+/// (−6e-17 from stepping across zero) is written as 0.
+pub fn axis_tick(v: f64, span: Option<f64>) -> String {
+    match span {
+        Some(span) if v.abs() <= 1e-9 * span.abs() => "0".into(),
+        _ => tick(v),
+    }
+}
+
 /// One named series of points.
 #[derive(Debug, Clone)]
 pub struct Series {
@@ -260,14 +269,30 @@ impl LineChart {
         let (x0, x1) = self.bounds(self.log_x, |p| p.0);
         let (y0, y1) = self.bounds(self.log_y, |p| p.1);
         match (self.log_x, self.log_y) {
-            (false, false) => self.draw_in(root, x0..x1, y0..y1),
-            (true, false) => self.draw_in(root, (x0..x1).log_scale(), y0..y1),
-            (false, true) => self.draw_in(root, x0..x1, (y0..y1).log_scale()),
-            (true, true) => self.draw_in(root, (x0..x1).log_scale(), (y0..y1).log_scale()),
+            (false, false) => self.draw_in(root, x0..x1, y0..y1, (Some(x1 - x0), Some(y1 - y0))),
+            (true, false) => {
+                self.draw_in(root, (x0..x1).log_scale(), y0..y1, (None, Some(y1 - y0)))
+            }
+            (false, true) => {
+                self.draw_in(root, x0..x1, (y0..y1).log_scale(), (Some(x1 - x0), None))
+            }
+            (true, true) => self.draw_in(
+                root,
+                (x0..x1).log_scale(),
+                (y0..y1).log_scale(),
+                (None, None),
+            ),
         }
     }
 
-    fn draw_in<DB, X, Y>(&self, root: &DrawingArea<DB, Shift>, x: X, y: Y) -> Result<(), DrawError>
+    /// `spans` are the widths of the linear axes (None for a logarithmic one).
+    fn draw_in<DB, X, Y>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        x: X,
+        y: Y,
+        spans: (Option<f64>, Option<f64>),
+    ) -> Result<(), DrawError>
     where
         DB: DrawingBackend,
         DB::ErrorType: 'static,
@@ -280,8 +305,8 @@ impl LineChart {
         house_mesh(&mut chart.configure_mesh())
             .x_desc(self.x_desc.as_str())
             .y_desc(self.y_desc.as_str())
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
+            .x_label_formatter(&|v| axis_tick(*v, spans.0))
+            .y_label_formatter(&|v| axis_tick(*v, spans.1))
             .draw()?;
         for (i, s) in self.series.iter().enumerate() {
             let c = category_color(i, self.series.len());
@@ -360,8 +385,8 @@ impl ScatterChart {
         house_mesh(&mut chart.configure_mesh())
             .x_desc(self.x_desc.as_str())
             .y_desc(self.y_desc.as_str())
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
+            .x_label_formatter(&|v| axis_tick(*v, Some(x1 - x0)))
+            .y_label_formatter(&|v| axis_tick(*v, Some(y1 - y0)))
             .draw()?;
         for (i, g) in self.groups.iter().enumerate() {
             let c = category_color(i, self.groups.len());
@@ -520,6 +545,8 @@ mod tests {
 
     #[test]
     fn ticks_are_compact() {
+        assert_eq!(axis_tick(-6e-17, Some(0.8)), "0");
+        assert_eq!(axis_tick(1e-12, None), "1e-12");
         assert_eq!(tick(1500.0), "1500");
         assert_eq!(tick(15000.0), "15k");
         assert_eq!(tick(2e6), "2M");

@@ -17,6 +17,8 @@
 //! * [`search`]: grid and random search with cross-validation, and nested cross-validation.
 //! * [`boosting`]: gradient-boosted trees on histograms (log loss, softmax, squared error);
 //!   linfa-ensemble has bagging, a random forest and AdaBoost but no gradient boosting.
+//! * [`text`]: a count vectoriser with a stable (sorted) vocabulary and a TF-IDF transformer
+//!   that learns its IDF at fit time; linfa's re-counts document frequencies on every batch.
 //!
 //! Nothing here prints; every fallible function returns [`Error`].
 
@@ -27,6 +29,7 @@ pub mod neighbors;
 pub mod pipeline;
 pub mod search;
 pub mod split;
+pub mod text;
 
 pub use cv::{cross_val_predict, cross_val_score};
 pub use split::Fold;
