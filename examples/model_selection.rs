@@ -4,9 +4,10 @@
 //!
 //! **Answer:** Score every candidate by cross-validation on the training data, never on the test
 //! set. A grid tries every combination; random search draws the same budget from distributions
-//! and, because usually only one or two parameters matter, a quarter of the evaluations gets
-//! within a hair of the grid's best (here gradient boosting on breast cancer: within 1 %). The
-//! winning CV score itself is optimistic — it is the maximum of many noisy scores — so report
+//! and, because usually only one or two parameters matter, a quarter of the evaluations finds a
+//! model within a hair of the grid's (here gradient boosting on breast cancer: within 1 % when
+//! both winners are scored again on fresh folds). The winning CV score itself is optimistic — it
+//! is the maximum of many noisy scores — so report
 //! nested cross-validation: an outer split whose training part runs the whole search. On pure
 //! noise the best of 20 candidates "scores" well above chance while the nested estimate stays at
 //! chance.
@@ -74,16 +75,35 @@ fn main() -> Result<()> {
     );
     lesson.metric("grid_best_accuracy", grid_best);
     lesson.metric("random_best_accuracy", random_best);
+
+    // Both best scores are maxima of noisy CV estimates (24 and 6 of them), so each flatters its
+    // winner, the grid's more. To compare the winners themselves, both are scored again on fresh
+    // 5-fold splits that took no part in choosing them, the same splits for both.
+    let winners = [full.best().point.clone(), random.best().point.clone()];
+    let repeats = lesson.pick(5, 3);
+    let (mut grid_fresh, mut random_fresh) = (Vec::new(), Vec::new());
+    for r in 0..repeats as u64 {
+        let fresh = split::stratified_k_fold(labels, 5, lesson.seed() + 100 + r)?;
+        let rescored = search::search(&winners, boosting, x, y, &fresh, cv::accuracy)?;
+        grid_fresh.extend_from_slice(&rescored.candidates[0].scores);
+        random_fresh.extend_from_slice(&rescored.candidates[1].scores);
+    }
+    let (grid_again, random_again) = (mean(&grid_fresh), mean(&random_fresh));
+    println!(
+        "re-scored on {repeats}× 5 fresh folds: grid winner {grid_again:.4} (was {grid_best:.4}), random winner {random_again:.4} (was {random_best:.4})"
+    );
+    lesson.metric("grid_winner_fresh", grid_again);
+    lesson.metric("random_winner_fresh", random_again);
     println!(
         "{}",
         lesson.claim(
-            "random search with a quarter of the evaluations comes within 1 % of the grid",
-            random_best >= grid_best - 0.01,
+            "random search with a quarter of the evaluations finds a model within 1 % of the grid's",
+            random_again >= grid_again - 0.01,
             format!(
-                "random {random_best:.4} with {budget} candidates vs grid {grid_best:.4} with {}",
+                "on fresh folds the random winner ({budget} candidates) scores {random_again:.4}, the grid winner ({}) {grid_again:.4}",
                 grid.len()
             ),
-            &[("grid", grid_best), ("random", random_best)],
+            &[("grid", grid_again), ("random", random_again)],
         )
     );
 
