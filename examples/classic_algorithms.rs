@@ -6,7 +6,8 @@
 //! (178 wines, 3 classes), every family beats the majority baseline by a wide margin, and the
 //! differences between good models are a few test rows. Linear models, SVMs and k-NN need scaled
 //! features (a scaler fitted on the training rows); trees and naive Bayes do not. Ensembles of
-//! trees (a random forest, AdaBoost, gradient boosting) beat a single tree, and the costs differ
+//! trees (a random forest, gradient boosting) beat a single tree under repeated cross-validation
+//! (on one split they can trail it by a test row), and the costs differ
 //! by orders of magnitude: naive Bayes fits in microseconds, a forest of 100 trees in hundreds of
 //! times that, and k-NN does its work at predict time. The table below is measured, not quoted.
 //!
@@ -14,7 +15,7 @@
 
 use anyhow::{Context, Result};
 use harness::data::{self, Labelled};
-use harness::measure::best_of;
+use harness::measure::{best_of, mean};
 use harness::prelude::*;
 use linfa::prelude::*;
 use linfa_bayes::GaussianNb;
@@ -28,7 +29,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use toolkit::boosting::GradientBoostingParams;
 use toolkit::neighbors::KNeighbors;
-use toolkit::{cv, split};
+use toolkit::{cross_val_score, cv, split};
 
 /// One model's row of the table.
 struct Row {
@@ -235,27 +236,64 @@ fn main() -> Result<()> {
         )
     );
 
-    // Claim 2: ensembles of trees against one tree, averaged over both data sets.
-    let average = |name: &str| {
-        tables
-            .iter()
-            .map(|rows| {
-                rows.iter()
-                    .find(|r| r.model == name)
-                    .map_or(0.0, |r| r.accuracy)
-            })
-            .sum::<f64>()
-            / tables.len() as f64
-    };
-    let tree = average("decision tree");
-    let forest = average("random forest, 100 trees");
-    let boosting = average("gradient boosting, 100 rounds");
+    // Claim 2: ensembles of trees against one tree. On one split the three differ by a test row
+    // or two, so the claim is judged on repeated 4-fold cross-validation instead, where every row
+    // is a test row once per repeat and the three models see the same folds.
+    let repeats = lesson.pick(3, 1);
+    let mut cv_means = [0.0; 3];
+    for set in &sets {
+        let labels = set.target.as_slice().context("contiguous targets")?;
+        let mut scores = [Vec::new(), Vec::new(), Vec::new()];
+        for r in 0..repeats as u64 {
+            let folds = split::stratified_k_fold(labels, 4, lesson.seed() + 1 + r)?;
+            let (x, y) = (&set.features, &set.target);
+            scores[0].extend(cross_val_score(
+                &DecisionTree::params().check()?,
+                x,
+                y,
+                &folds,
+                cv::accuracy,
+            )?);
+            scores[1].extend(cross_val_score(
+                &EnsembleLearnerParams::new_fixed_rng(
+                    DecisionTree::params(),
+                    ChaCha8Rng::seed_from_u64(lesson.seed() + r),
+                )
+                .ensemble_size(100)
+                .bootstrap_proportion(1.0)
+                .feature_proportion(0.5)
+                .check()?,
+                x,
+                y,
+                &folds,
+                cv::accuracy,
+            )?);
+            scores[2].extend(cross_val_score(
+                &GradientBoostingParams::new().n_rounds(100).check()?,
+                x,
+                y,
+                &folds,
+                cv::accuracy,
+            )?);
+        }
+        for (total, s) in cv_means.iter_mut().zip(&scores) {
+            *total += mean(s) / sets.len() as f64;
+        }
+        println!(
+            "{}: {repeats}× 4-fold CV accuracy: tree {:.3}, forest {:.3}, gradient boosting {:.3}",
+            set.name,
+            mean(&scores[0]),
+            mean(&scores[1]),
+            mean(&scores[2])
+        );
+    }
+    let [tree, forest, boosting] = cv_means;
     println!(
         "{}",
         lesson.claim(
             "ensembles of trees do at least as well as a single tree",
             forest >= tree && boosting >= tree,
-            format!("mean accuracy over the two data sets: tree {tree:.3}, forest {forest:.3}, gradient boosting {boosting:.3}"),
+            format!("mean {repeats}× 4-fold CV accuracy over the two data sets: tree {tree:.3}, forest {forest:.3}, gradient boosting {boosting:.3}"),
             &[("tree", tree), ("forest", forest), ("boosting", boosting)],
         )
     );
