@@ -134,24 +134,7 @@ pub fn penguins() -> Result<Mixed, Error> {
             features[[i, j]] = v.unwrap_or(f64::NAN);
         }
     }
-    let text = |name: &str| -> Result<Vec<Option<String>>, Error> {
-        let c = frame.column(name).map_err(|e| fail(e.to_string()))?;
-        Ok(c.str()
-            .map_err(|e| fail(e.to_string()))?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
-    };
-    let codes = |values: &[Option<String>]| {
-        let mut levels: Vec<String> = values.iter().flatten().cloned().collect();
-        levels.sort();
-        levels.dedup();
-        let coded: Vec<Option<usize>> = values
-            .iter()
-            .map(|v| v.as_ref().and_then(|v| levels.binary_search(v).ok()))
-            .collect();
-        (levels, coded)
-    };
+    let text = |name: &str| text_column(&frame, &path, name);
     let mut levels = Vec::new();
     for (k, name) in categorical.iter().enumerate() {
         let (names, coded) = codes(&text(name)?);
@@ -198,33 +181,55 @@ pub fn support_messages() -> Result<Texts, Error> {
         path: path.clone(),
         message,
     };
-    let column = |name: &str| -> Result<Vec<String>, Error> {
-        let c = frame.column(name).map_err(|e| fail(e.to_string()))?;
-        c.str()
-            .map_err(|e| fail(e.to_string()))?
-            .iter()
+    // Every message and every label must be present: a blank cell is an error naming its row.
+    let complete = |name: &str| -> Result<Vec<String>, Error> {
+        text_column(&frame, &path, name)?
+            .into_iter()
             .enumerate()
             .map(|(i, v)| {
                 v.filter(|v| !v.trim().is_empty())
-                    .map(str::to_string)
                     .ok_or_else(|| fail(format!("row {}: empty {name}", i + 1)))
             })
             .collect()
     };
-    let (documents, labels) = (column("text")?, column("label")?);
-    let mut classes = labels.clone();
-    classes.sort();
-    classes.dedup();
-    let target = labels
-        .iter()
-        .map(|l| classes.binary_search(l).unwrap_or(0))
-        .collect();
+    let documents = complete("text")?;
+    let (classes, coded) = codes(&complete("label")?.into_iter().map(Some).collect::<Vec<_>>());
+    let target = coded.into_iter().map(|c| c.unwrap_or(0)).collect();
     Ok(Texts {
         name: "support messages".into(),
         documents,
         target,
         classes,
     })
+}
+
+/// A text column of `frame` (read from `path`), None where a cell is missing.
+fn text_column(frame: &DataFrame, path: &Path, name: &str) -> Result<Vec<Option<String>>, Error> {
+    let fail = |e: PolarsError| Error::Frame {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    Ok(frame
+        .column(name)
+        .map_err(fail)?
+        .str()
+        .map_err(fail)?
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
+
+/// Integer codes for text values: the sorted distinct values, and each value's index among them
+/// (None stays None).
+fn codes(values: &[Option<String>]) -> (Vec<String>, Vec<Option<usize>>) {
+    let mut levels: Vec<String> = values.iter().flatten().cloned().collect();
+    levels.sort();
+    levels.dedup();
+    let coded = values
+        .iter()
+        .map(|v| v.as_ref().and_then(|v| levels.binary_search(v).ok()))
+        .collect();
+    (levels, coded)
 }
 
 /// Reads a bundled CSV or Parquet file into a polars DataFrame (nulls where the file has `NA` or

@@ -353,15 +353,7 @@ impl GbClassifier {
     pub fn classes_of(&self, scores: &Array2<f64>) -> Array1<usize> {
         match self.booster.loss {
             Loss::LogLoss => scores.column(0).mapv(|s| usize::from(s > 0.0)),
-            _ => scores
-                .rows()
-                .into_iter()
-                .map(|r| {
-                    (0..r.len())
-                        .max_by(|&a, &b| r[a].total_cmp(&r[b]).then(b.cmp(&a)))
-                        .unwrap_or(0)
-                })
-                .collect(),
+            _ => crate::argmax_rows(scores),
         }
     }
 }

@@ -34,6 +34,20 @@ pub mod text;
 pub use cv::{cross_val_predict, cross_val_score};
 pub use split::Fold;
 
+/// The index of the largest value in each row of `scores` (a class per row); a tie goes to the
+/// lower index.
+pub fn argmax_rows(scores: &ndarray::Array2<f64>) -> ndarray::Array1<usize> {
+    scores
+        .rows()
+        .into_iter()
+        .map(|r| {
+            (0..r.len())
+                .max_by(|&a, &b| r[a].total_cmp(&r[b]).then(b.cmp(&a)))
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
 /// The toolkit's errors.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum Error {

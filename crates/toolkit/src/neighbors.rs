@@ -70,15 +70,7 @@ impl FittedKNeighbors {
 impl<'a> Predict<&'a Array2<f64>, Array1<usize>> for FittedKNeighbors {
     /// The class with most votes; a tie goes to the lower class index.
     fn predict(&self, x: &'a Array2<f64>) -> Array1<usize> {
-        self.predict_proba(x)
-            .rows()
-            .into_iter()
-            .map(|v| {
-                (0..v.len())
-                    .max_by(|&a, &b| v[a].total_cmp(&v[b]).then(b.cmp(&a)))
-                    .unwrap_or(0)
-            })
-            .collect()
+        crate::argmax_rows(&self.predict_proba(x))
     }
 }
 

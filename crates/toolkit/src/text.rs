@@ -276,15 +276,7 @@ impl<'a> Predict<&'a Array2<f64>, Array1<usize>> for FittedMultinomialNb {
     /// The most likely class; a tie goes to the lower class index. A class absent from the
     /// training data has a prior of zero and is never predicted.
     fn predict(&self, x: &'a Array2<f64>) -> Array1<usize> {
-        self.joint_log_likelihood(x)
-            .rows()
-            .into_iter()
-            .map(|v| {
-                (0..v.len())
-                    .max_by(|&a, &b| v[a].total_cmp(&v[b]).then(b.cmp(&a)))
-                    .unwrap_or(0)
-            })
-            .collect()
+        crate::argmax_rows(&self.joint_log_likelihood(x))
     }
 }
 
