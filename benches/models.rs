@@ -90,7 +90,10 @@ fn predict(c: &mut Criterion) {
 
 criterion_group!(benches, fit, predict);
 
+// criterion_main! written out, to register the embedded font before criterion draws its report
+// (as in benches/numpy.rs); without it the first report panics with FontUnavailable.
 fn main() {
+    harness::plot::register_font();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }
