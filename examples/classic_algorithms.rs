@@ -19,7 +19,7 @@ use harness::measure::{best_of, mean};
 use harness::prelude::*;
 use linfa::prelude::*;
 use linfa_bayes::GaussianNb;
-use linfa_ensemble::{AdaBoostParams, EnsembleLearnerParams};
+use linfa_ensemble::{AdaBoostParams, EnsembleLearnerParams, RandomForestParams};
 use linfa_logistic::MultiLogisticRegression;
 use linfa_preprocessing::linear_scaling::LinearScaler;
 use linfa_svm::Svm;
@@ -27,6 +27,7 @@ use linfa_trees::DecisionTree;
 use ndarray::{Array1, Axis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use toolkit::baseline::MostFrequent;
 use toolkit::boosting::GradientBoostingParams;
 use toolkit::neighbors::KNeighbors;
 use toolkit::{cross_val_score, cv, split};
@@ -59,6 +60,15 @@ fn measure<M>(
     })
 }
 
+/// The random forest of the table and of the CV comparison: 100 trees, each on a bootstrap
+/// sample of the rows and a random half of the features.
+fn forest(seed: u64) -> RandomForestParams<f64, usize, ChaCha8Rng> {
+    EnsembleLearnerParams::new_fixed_rng(DecisionTree::params(), ChaCha8Rng::seed_from_u64(seed))
+        .ensemble_size(100)
+        .bootstrap_proportion(1.0)
+        .feature_proportion(0.5)
+}
+
 /// Every family on one stratified 75/25 split of `set`.
 fn compare(set: &Labelled, seed: u64, runs: usize) -> Result<Vec<Row>> {
     let labels = set.target.as_slice().context("contiguous targets")?;
@@ -85,15 +95,12 @@ fn compare(set: &Labelled, seed: u64, runs: usize) -> Result<Vec<Row>> {
 
     let mut rows = Vec::new();
     // The baseline: always the most common training class.
-    let majority = (0..classes)
-        .max_by_key(|&c| y_train.iter().filter(|&&y| y == c).count())
-        .unwrap_or(0);
     rows.push(measure(
         "majority class",
         runs,
         &y_test,
-        || Ok(majority),
-        |&m| Array1::from_elem(x_test.nrows(), m),
+        || Ok(MostFrequent.fit(&raw)?),
+        |m| m.predict(&x_test),
     )?);
     rows.push(measure(
         "logistic regression",
@@ -153,16 +160,7 @@ fn compare(set: &Labelled, seed: u64, runs: usize) -> Result<Vec<Row>> {
         "random forest, 100 trees",
         runs,
         &y_test,
-        || {
-            Ok(EnsembleLearnerParams::new_fixed_rng(
-                DecisionTree::params(),
-                ChaCha8Rng::seed_from_u64(seed),
-            )
-            .ensemble_size(100)
-            .bootstrap_proportion(1.0)
-            .feature_proportion(0.5)
-            .fit(&raw)?)
-        },
+        || Ok(forest(seed).fit(&raw)?),
         |m| m.predict(&x_test),
     )?);
     rows.push(measure(
@@ -255,14 +253,7 @@ fn main() -> Result<()> {
                 cv::accuracy,
             )?);
             scores[1].extend(cross_val_score(
-                &EnsembleLearnerParams::new_fixed_rng(
-                    DecisionTree::params(),
-                    ChaCha8Rng::seed_from_u64(lesson.seed() + r),
-                )
-                .ensemble_size(100)
-                .bootstrap_proportion(1.0)
-                .feature_proportion(0.5)
-                .check()?,
+                &forest(lesson.seed() + r).check()?,
                 x,
                 y,
                 &folds,

@@ -24,6 +24,7 @@ use linfa_logistic::MultiLogisticRegression;
 use linfa_preprocessing::linear_scaling::LinearScaler;
 use linfa_trees::DecisionTree;
 use ndarray::{Array1, Array2, Axis};
+use toolkit::baseline::MostFrequent;
 use toolkit::boosting::GradientBoostingParams;
 use toolkit::pipeline::Pipeline;
 use toolkit::{cross_val_score, cv, split};
@@ -278,6 +279,7 @@ fn main() -> Result<()> {
     let mut ours = Vec::new();
     let mut logistic = Vec::new();
     let mut bayes = Vec::new();
+    let mut baseline = Vec::new();
     for r in 0..repeats as u64 {
         let folds = split::stratified_k_fold(labels, 5, lesson.seed() * 100 + r)?;
         let centroid = Pipeline::new(
@@ -303,12 +305,15 @@ fn main() -> Result<()> {
             &folds,
             cv::accuracy,
         )?));
+        baseline.push(mean(&cross_val_score(
+            &MostFrequent,
+            x,
+            y,
+            &folds,
+            cv::accuracy,
+        )?));
     }
-    let majority = (0..wine.classes.len())
-        .map(|c| labels.iter().filter(|&&l| l == c).count())
-        .max()
-        .unwrap_or(0) as f64
-        / labels.len() as f64;
+    let majority = mean(&baseline);
     scores.push(("nearest centroid (ours)", mean(&ours)));
     scores.push(("multinomial logistic (linfa)", mean(&logistic)));
     scores.push(("Gaussian naive Bayes (linfa)", mean(&bayes)));

@@ -9,6 +9,7 @@
 //!   averages), the binary ROC curve and its AUC, binary log loss, the regression metrics (R², MAE,
 //!   MSE) and the silhouette score; the lessons use those from linfa, and the tests here check
 //!   that both agree where they overlap.
+//! * [`baseline`]: the majority-class baseline as a linfa model, cross-validated like any other.
 //! * [`neighbors`]: a k-nearest-neighbours classifier (linfa-nn has the indexes, not the model).
 //! * [`cv`]: cross-validation of any linfa `Fit` + `Predict` pair over any folds: per-fold scores
 //!   and out-of-fold predictions.
@@ -22,6 +23,7 @@
 //!
 //! Nothing here prints; every fallible function returns [`Error`].
 
+pub mod baseline;
 pub mod boosting;
 pub mod cv;
 pub mod metrics;

@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::cv::{cross_val_score, fit_predict};
+use crate::cv::cross_val_score;
 use crate::{Error, Fold};
 
 /// One candidate: a value for each named hyper-parameter.
@@ -229,11 +229,13 @@ where
             );
             let found = search(points, &make, &xt, &yt, &inner(&yt)?, &score)?;
             let best = found.best();
-            let predicted = fit_predict(&make(&best.point), x, y, fold)?;
+            // The winner refitted on the outer training rows, scored on the outer test rows.
+            let outer_score =
+                cross_val_score(&make(&best.point), x, y, std::slice::from_ref(fold), &score)?[0];
             Ok(OuterFold {
                 chosen: best.point.clone(),
                 inner_score: best.mean,
-                outer_score: score(&y.select(Axis(0), &fold.test), &predicted),
+                outer_score,
             })
         })
         .collect()
