@@ -11,11 +11,11 @@
 //! Throughput is rows of flights per second.
 
 use criterion::{Criterion, Throughput, criterion_group};
-use harness::{data, kernels};
+use lessons_frames as kernels;
 use polars::prelude::*;
 
 fn flights() -> DataFrame {
-    data::frame("nycflights13_flights.parquet")
+    kernels::frame("nycflights13_flights.parquet")
         .expect("datasets/nycflights13_flights.parquet is readable")
 }
 
@@ -38,7 +38,7 @@ fn groupby(c: &mut Criterion) {
 
 fn join(c: &mut Criterion) {
     let df = flights();
-    let planes = data::frame("nycflights13_planes.csv").expect("planes");
+    let planes = kernels::frame("nycflights13_planes.csv").expect("planes");
     let mut group = c.benchmark_group("join");
     group.throughput(Throughput::Elements(df.height() as u64));
     for (name, how) in [
@@ -65,7 +65,7 @@ fn join(c: &mut Criterion) {
 }
 
 fn filter(c: &mut Criterion) {
-    let path = data::path("nycflights13_flights.parquet").expect("flights");
+    let path = datasets::path("nycflights13_flights.parquet").expect("flights");
     let mut group = c.benchmark_group("filter");
     group.throughput(Throughput::Elements(336_776));
     group.bench_function("eager read + mask", |b| {

@@ -8,7 +8,7 @@
 //!   Gaussian naive Bayes (linfa-bayes) and 5-NN (toolkit, scaled; fitting only stores the data).
 
 use criterion::{BenchmarkId, Criterion, criterion_group};
-use harness::data;
+
 use linfa::prelude::*;
 use linfa_bayes::GaussianNb;
 use linfa_ensemble::EnsembleLearnerParams;
@@ -22,7 +22,7 @@ use toolkit::boosting::GradientBoostingParams;
 use toolkit::neighbors::KNeighbors;
 
 fn cancer() -> (Array2<f64>, Array1<usize>, Array2<f64>) {
-    let set = data::breast_cancer().expect("datasets/breast_cancer.csv is readable");
+    let set = datasets::breast_cancer().expect("datasets/breast_cancer.csv is readable");
     let raw = DatasetBase::from(set.features.clone());
     let scaler = LinearScaler::standard().fit(&raw).expect("scaler fits");
     let scaled = scaler.transform(set.features.clone());

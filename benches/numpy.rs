@@ -13,7 +13,7 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
-use harness::kernels;
+use lessons_arrays as kernels;
 use ndarray::{Array1, Array2};
 
 fn matrix(n: usize) -> Array2<f64> {

@@ -1,8 +1,10 @@
-//! The catalogue against the topic map, `examples/` and the README.
+//! The catalogue against the topic map, `examples/`, the generated files and the seeding rule.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
-use harness::catalogue::{self, Catalogue, Status};
+use catalogue::generate::{derived_files, header_answer, stray_notebooks};
+use catalogue::{Catalogue, Status};
 
 use crate::root;
 
@@ -34,134 +36,180 @@ fn the_catalogue_holds_the_whole_topic_map() {
     }
 }
 
-fn example_names() -> BTreeSet<String> {
-    std::fs::read_dir(root().join("examples"))
-        .unwrap()
-        .filter_map(|entry| {
-            let path = entry.unwrap().path();
-            let stem = path.file_stem()?.to_string_lossy().into_owned();
-            (path.extension()? == "rs").then_some(stem)
-        })
-        .collect()
-}
-
-#[test]
-fn every_example_has_a_ready_entry_and_every_ready_entry_an_example() {
-    let c = Catalogue::load().unwrap();
-    let examples = example_names();
-    for name in &examples {
-        let owner = c.entries.iter().find(|e| &e.id == name);
-        match owner {
-            None => panic!("examples/{name}.rs has no catalogue entry"),
-            Some(e) => assert_eq!(
-                e.status,
-                Status::Ready,
-                "examples/{name}.rs exists but {} is {}",
-                e.id,
-                e.status
-            ),
+/// Every `.rs` file under `examples/<section>/`.
+fn lesson_files() -> BTreeSet<PathBuf> {
+    let mut files = BTreeSet::new();
+    for section in std::fs::read_dir(root().join("examples")).unwrap() {
+        let section = section.unwrap().path();
+        assert!(
+            section.is_dir(),
+            "{}: lessons live in examples/<section>/",
+            section.display()
+        );
+        for file in std::fs::read_dir(&section).unwrap() {
+            let path = file.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                files.insert(path.strip_prefix(root()).unwrap().to_path_buf());
+            }
         }
     }
-    for e in c.entries.iter().filter(|e| e.status == Status::Ready) {
-        assert!(
-            examples.contains(&e.lesson),
-            "{} is ready but examples/{}.rs is missing",
-            e.id,
-            e.lesson
-        );
-    }
-}
-
-/// Each lesson opens with a `//!` header: a title, the catalogue's question word for word, the
-/// project's answer and how to run it.
-#[test]
-fn lesson_headers_carry_the_catalogue_question() {
-    let c = Catalogue::load().unwrap();
-    for name in example_names() {
-        let source = std::fs::read_to_string(root().join(format!("examples/{name}.rs"))).unwrap();
-        let header: Vec<&str> = source
-            .lines()
-            .take_while(|l| l.starts_with("//!"))
-            .map(|l| l.trim_start_matches("//!").trim())
-            .collect();
-        assert!(
-            header.first().is_some_and(|l| l.starts_with("# ")),
-            "{name}: the header starts with a # title"
-        );
-        let text = header.join(" ");
-        let entry = c.find(&name).unwrap();
-        let question = format!("**Question:** {}", entry.question);
-        assert!(
-            text.contains(&question),
-            "{name}: header lacks `{question}`"
-        );
-        assert!(
-            text.contains("**Answer:**"),
-            "{name}: header lacks the answer"
-        );
-        assert!(
-            text.contains(&format!("**Run:** `cargo run --release --example {name}`")),
-            "{name}: header lacks how to run it"
-        );
-    }
+    files
 }
 
 #[test]
-fn the_readme_index_is_fresh() {
+fn every_lesson_file_is_a_ready_entry_in_its_section_and_back() {
     let c = Catalogue::load().unwrap();
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let regenerated = catalogue::splice_index(&readme, &c.markdown_index()).unwrap();
-    assert!(
-        regenerated == readme,
-        "README.md's topic index is stale: run `cargo run -- index --write`"
-    );
-}
-
-#[test]
-fn the_notebooks_are_fresh() {
-    let c = Catalogue::load().unwrap();
-    let ready = c.ready_lessons();
-    for lesson in &ready {
-        let generated = harness::notebook::for_lesson(root(), lesson).unwrap();
-        let path = root().join("notebooks").join(format!("{lesson}.ipynb"));
-        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            on_disk == generated.to_text(),
-            "{} is stale or missing: run `cargo run -- notebooks --write`",
+    let expected: BTreeSet<PathBuf> = c.ready_sites().iter().map(|s| s.source()).collect();
+    let found = lesson_files();
+    for path in found.difference(&expected) {
+        panic!(
+            "{} is no ready lesson of that section in catalogue.toml",
             path.display()
         );
-        // What is on disk is a valid notebook whose code is the lesson's.
-        let json: serde_json::Value = serde_json::from_str(&on_disk).unwrap();
-        assert_eq!(harness::notebook::validate(&json), Vec::<String>::new());
-        let source = std::fs::read_to_string(root().join(format!("examples/{lesson}.rs"))).unwrap();
-        assert_eq!(
-            harness::notebook::code_of(&json),
-            harness::notebook::lesson_code(&source)
+    }
+    for path in expected.difference(&found) {
+        panic!("{} is ready in catalogue.toml but missing", path.display());
+    }
+    for site in c.ready_sites() {
+        assert!(
+            root()
+                .join("crates")
+                .join(site.package)
+                .join("Cargo.toml")
+                .is_file(),
+            "{}: its package {} does not exist",
+            site.name,
+            site.package
         );
     }
-    let notebooks = std::fs::read_dir(root().join("notebooks"))
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "ipynb")
-        })
-        .count();
-    assert_eq!(
-        notebooks,
-        ready.len(),
-        "a notebook without a ready lesson: run `cargo run -- notebooks --write`"
+}
+
+/// A lesson's header and the catalogue hold one answer: the header is generated from it.
+#[test]
+fn lesson_headers_carry_the_catalogue_answer() {
+    let c = Catalogue::load().unwrap();
+    for site in c.ready_sites() {
+        let source = std::fs::read_to_string(root().join(site.source())).unwrap();
+        let entry = c.find(site.name).unwrap();
+        assert!(
+            source.contains(&format!(
+                "//! **Question:** {}",
+                entry.question.split_whitespace().next().unwrap()
+            )),
+            "{}: header lacks the question",
+            site.name
+        );
+        assert_eq!(
+            header_answer(&source).as_deref(),
+            Some(entry.answer.as_str()),
+            "{}: the header's answer differs from the catalogue's: run `cargo run -- dev sync`",
+            site.name
+        );
+    }
+}
+
+/// The README index, the lesson packages' [[example]] entries, the headers and the notebooks are
+/// all generated from the catalogue and must be fresh.
+#[test]
+fn every_derived_file_is_fresh() {
+    let c = Catalogue::load().unwrap();
+    let mut stale = Vec::new();
+    for derived in derived_files(&root(), &c).unwrap() {
+        let on_disk = std::fs::read_to_string(root().join(&derived.path)).unwrap_or_default();
+        if on_disk != derived.text {
+            stale.push(derived.path.display().to_string());
+        }
+    }
+    for stray in stray_notebooks(&root(), &c).unwrap() {
+        stale.push(format!("{} (no ready lesson)", stray.display()));
+    }
+    assert!(
+        stale.is_empty(),
+        "stale: {stale:?}; run `cargo run -- dev sync`"
+    );
+}
+
+/// The generated notebooks are valid nbformat and their code is the lesson's.
+#[test]
+fn the_notebooks_are_valid_and_hold_their_lesson() {
+    let c = Catalogue::load().unwrap();
+    for site in c.ready_sites() {
+        let path = root()
+            .join("notebooks")
+            .join(format!("{}.ipynb", site.name));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(catalogue::notebook::validate(&json), Vec::<String>::new());
+        let source = std::fs::read_to_string(root().join(site.source())).unwrap();
+        assert_eq!(
+            catalogue::notebook::code_of(&json),
+            catalogue::notebook::lesson_code(&source),
+            "{}",
+            path.display()
+        );
+    }
+}
+
+/// Every random stream of a lesson comes from the harness (`lesson.rng(stream)`), so `--seed`
+/// reaches all of them: no lesson builds a generator of its own or fixes a seed.
+#[test]
+fn lessons_draw_randomness_only_from_the_harness() {
+    const FORBIDDEN: [&str; 8] = [
+        "seed_from_u64",
+        "from_seed",
+        "from_entropy",
+        "from_os_rng",
+        "thread_rng",
+        "rand::random",
+        "OsRng",
+        "StdRng",
+    ];
+    let mut found = Vec::new();
+    for path in lesson_files() {
+        let source = std::fs::read_to_string(root().join(&path)).unwrap();
+        for (n, line) in source.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            let fixed_generator = code
+                .split("generator(")
+                .skip(1)
+                .any(|rest| rest.trim_start().starts_with(|c: char| c.is_ascii_digit()));
+            if fixed_generator || FORBIDDEN.iter().any(|word| code.contains(word)) {
+                found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "use lesson.rng(stream) or lesson.seed_for(stream) instead:\n{}",
+        found.join("\n")
     );
 }
 
 #[test]
-fn the_catalogue_file_is_the_compiled_one() {
-    let on_disk = std::fs::read_to_string(root().join("catalogue.toml")).unwrap();
-    assert_eq!(
-        on_disk,
-        catalogue::SOURCE,
-        "rebuild: catalogue.toml changed since compilation"
+fn every_bench_is_registered() {
+    let manifest = std::fs::read_to_string(root().join("crates/benchmarks/Cargo.toml")).unwrap();
+    for entry in std::fs::read_dir(root().join("benches")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            manifest.contains(&format!("path = \"../../benches/{name}\"")),
+            "benches/{name} is not a [[bench]] of crates/benchmarks"
+        );
+    }
+}
+
+#[test]
+fn a_ready_lesson_must_list_its_artefacts() {
+    let text = std::fs::read_to_string(root().join("catalogue.toml")).unwrap();
+    let broken = text.replacen("artefacts = [\"figure\"]\n", "", 1);
+    let err = Catalogue::parse(&broken).unwrap_err().to_string();
+    assert!(err.contains("lists no artefacts"), "{err}");
+    let c = Catalogue::parse(&text).unwrap();
+    assert!(
+        c.entries
+            .iter()
+            .filter(|e| e.status == Status::Ready)
+            .count()
+            >= 38
     );
 }

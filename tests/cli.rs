@@ -1,23 +1,64 @@
-//! The `workbook` command line, end to end.
+//! The `workbook` command line, end to end, including what it does with bad input: every case a
+//! clear one-line error and a non-zero exit, never a panic.
 
-use harness::Report;
+use std::path::Path;
+use std::process::Command;
 
-use crate::{scratch, workbook};
+use catalogue::Report;
 
-fn run(args: &[&str]) -> (bool, String, String) {
-    let output = workbook().args(args).output().expect("workbook starts");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+use crate::{examples_dir, root, scratch, workbook};
+
+struct Outcome {
+    ok: bool,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn run_command(command: &mut Command) -> Outcome {
+    let output = command.output().expect("the program starts");
+    Outcome {
+        ok: output.status.success(),
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn run(args: &[&str]) -> Outcome {
+    run_command(
+        workbook()
+            .args(args)
+            .env("WORKBOOK_LESSON_DIR", examples_dir()),
     )
+}
+
+/// A bad input's outcome: non-zero, one line on standard error naming the problem, no panic.
+fn assert_clear_error(outcome: &Outcome, expected: &str) {
+    assert!(!outcome.ok, "succeeded: {}", outcome.stdout);
+    assert!(!outcome.stderr.contains("panicked"), "{}", outcome.stderr);
+    assert!(outcome.stderr.contains(expected), "{}", outcome.stderr);
+    assert_eq!(
+        outcome.stderr.trim().lines().count(),
+        1,
+        "not one line: {}",
+        outcome.stderr
+    );
+}
+
+/// A workspace root holding only `catalogue.toml` with `text`, for the catalogue-error cases.
+fn root_with_catalogue(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = scratch(name);
+    std::fs::write(dir.join("catalogue.toml"), text).unwrap();
+    dir
 }
 
 #[test]
 fn list_json_has_every_entry_in_ten_sections() {
-    let (ok, stdout, stderr) = run(&["list", "--json"]);
-    assert!(ok, "{stderr}");
-    let entries: Vec<serde_json::Value> = serde_json::from_str(&stdout).expect("one JSON array");
+    let out = run(&["list", "--json"]);
+    assert!(out.ok, "{}", out.stderr);
+    let entries: Vec<serde_json::Value> =
+        serde_json::from_str(&out.stdout).expect("one JSON array");
     assert_eq!(entries.len(), 73);
     let sections: std::collections::BTreeSet<&str> = entries
         .iter()
@@ -35,90 +76,234 @@ fn list_json_has_every_entry_in_ten_sections() {
 
 #[test]
 fn list_filters_by_section_and_rejects_an_unknown_one() {
-    let (ok, stdout, _) = run(&["list", "--section", "numpy"]);
-    assert!(ok);
+    let out = run(&["list", "--section", "numpy"]);
+    assert!(out.ok);
     assert!(
-        stdout.contains("memory_layout") && !stdout.contains("series_dataframe"),
-        "{stdout}"
+        out.stdout.contains("memory_layout") && !out.stdout.contains("series_dataframe"),
+        "{}",
+        out.stdout
     );
-    let (ok, _, stderr) = run(&["list", "--section", "nump"]);
-    assert!(!ok);
-    assert!(
-        stderr.contains("unknown section") && stderr.contains("numpy"),
-        "{stderr}"
-    );
+    let out = run(&["list", "--section", "nump"]);
+    assert_clear_error(&out, "unknown section \"nump\"; sections are stack, numpy");
 }
 
 #[test]
-fn show_prints_question_answer_and_how_to_run() {
-    let (ok, stdout, stderr) = run(&["show", "broadcasting"]);
-    assert!(ok, "{stderr}");
+fn show_prints_question_and_hint_before_the_answer() {
+    let out = run(&["show", "broadcasting"]);
+    assert!(out.ok, "{}", out.stderr);
+    let question = out
+        .stdout
+        .find("Question: What are the broadcasting rules")
+        .expect("question");
+    let hint = out.stdout.find("Hint: ").expect("hint");
+    let answer = out.stdout.find("Answer: ").expect("answer");
+    assert!(question < hint && hint < answer, "{}", out.stdout);
     assert!(
-        stdout.contains("Question: What are the broadcasting rules"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("Answer: "), "{stdout}");
-    assert!(
-        stdout.contains("cargo run --release --example broadcasting"),
-        "{stdout}"
+        out.stdout.contains("cargo run --example broadcasting"),
+        "{}",
+        out.stdout
     );
 }
 
 #[test]
 fn an_unknown_topic_is_an_error_with_suggestions() {
-    let (ok, stdout, stderr) = run(&["show", "brodcasting"]);
-    assert!(!ok, "{stdout}");
-    assert!(stderr.contains("unknown topic \"brodcasting\""), "{stderr}");
-    assert!(stderr.contains("did you mean broadcasting"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    for command in ["show", "run"] {
+        let out = run(&[command, "brodcasting"]);
+        assert_clear_error(
+            &out,
+            "unknown topic \"brodcasting\"; did you mean broadcasting",
+        );
+    }
 }
 
 #[test]
 fn search_ranks_the_matching_topic_first() {
-    let (ok, stdout, _) = run(&["search", "strides", "transpose"]);
-    assert!(ok);
+    let out = run(&["search", "strides", "transpose"]);
+    assert!(out.ok);
     assert!(
-        stdout
+        out.stdout
             .lines()
             .next()
             .unwrap_or("")
             .contains("memory_layout"),
-        "{stdout}"
+        "{}",
+        out.stdout
     );
 }
 
 #[test]
 fn run_executes_a_lesson_and_prints_its_report() {
-    let out = scratch("cli-run");
-    let out_arg = out.to_string_lossy().into_owned();
-    let (ok, stdout, stderr) = run(&["run", "indexing_slicing", "--quick", "--out", &out_arg]);
-    assert!(ok, "{stdout}\n{stderr}");
-    assert!(stdout.contains("claims: 3/3 held"), "{stdout}");
-    let report = Report::read(&out.join("report.json")).unwrap();
+    let out_dir = scratch("cli-run");
+    let out_arg = out_dir.to_string_lossy().into_owned();
+    let out = run(&["run", "indexing_slicing", "--quick", "--out", &out_arg]);
+    assert!(out.ok, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("claims: 3/3 held"), "{}", out.stdout);
+    let report = Report::read(&out_dir.join("report.json")).unwrap();
     assert!(report.quick);
 }
 
 #[test]
 fn running_a_planned_topic_is_a_clear_error() {
-    let (ok, _, stderr) = run(&["run", "dashboard"]);
-    assert!(!ok);
-    assert!(stderr.contains("planned"), "{stderr}");
+    assert_clear_error(&run(&["run", "dashboard"]), "planned");
 }
 
 #[test]
-fn a_bad_lesson_flag_is_a_usage_error_not_a_panic() {
-    let output = std::process::Command::new(crate::example_binary("memory_layout"))
-        .args(["--seed", "forty-two"])
-        .output()
+fn a_bad_seed_is_a_usage_error() {
+    let out = run(&["run", "broadcasting", "--seed", "forty-two"]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("invalid value 'forty-two'"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"));
+}
+
+#[test]
+fn an_out_folder_that_is_a_file_or_cannot_be_made_is_refused() {
+    let dir = scratch("cli-out-file");
+    let file = dir.join("taken");
+    std::fs::write(&file, "x").unwrap();
+    let file_arg = file.to_string_lossy().into_owned();
+    assert_clear_error(
+        &run(&["run", "broadcasting", "--quick", "--out", &file_arg]),
+        "is a file, not a folder",
+    );
+    // A folder under a file cannot be created, whoever runs the test (root may write anywhere).
+    let under = file.join("sub").to_string_lossy().into_owned();
+    assert_clear_error(
+        &run(&["run", "broadcasting", "--quick", "--out", &under]),
+        "cannot create --out",
+    );
+}
+
+#[test]
+fn a_corrupt_or_missing_catalogue_is_named() {
+    let broken = root_with_catalogue("cli-bad-catalogue", "[[section]]\nid = 3\n");
+    let out = run_command(workbook().arg("list").env("WORKBOOK_ROOT", &broken));
+    assert_clear_error(&out, "catalogue.toml is invalid");
+    let empty = scratch("cli-no-catalogue");
+    let out = run_command(
+        workbook()
+            .args(["show", "broadcasting"])
+            .env("WORKBOOK_ROOT", &empty),
+    );
+    assert_clear_error(&out, "catalogue.toml");
+}
+
+#[test]
+fn a_corrupt_report_is_an_error_not_a_silent_gap() {
+    let text = std::fs::read_to_string(root().join("catalogue.toml")).unwrap();
+    let fake = root_with_catalogue("cli-bad-report", &text);
+    let folder = fake.join("target/workbook/broadcasting");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("report.json"), "{\"lesson\": ").unwrap();
+    let out = run_command(
+        workbook()
+            .args(["show", "broadcasting"])
+            .env("WORKBOOK_ROOT", &fake),
+    );
+    assert_clear_error(&out, "report.json is not a lesson report");
+}
+
+#[cfg(unix)]
+#[test]
+fn run_all_summarises_each_lesson_and_counts_failures() {
+    // A folder of lesson binaries holding only one of the seven NumPy lessons: `run --all` runs
+    // that one, reports the six it cannot start as failed, and fails as a whole.
+    let bin = scratch("cli-run-all-bin");
+    std::os::unix::fs::symlink(
+        examples_dir().join("indexing_slicing"),
+        bin.join("indexing_slicing"),
+    )
+    .unwrap();
+    let out_dir = scratch("cli-run-all-out");
+    let out_arg = out_dir.to_string_lossy().into_owned();
+    let out = run_command(
+        workbook()
+            .args([
+                "run",
+                "--all",
+                "--section",
+                "numpy",
+                "--quick",
+                "--out",
+                &out_arg,
+            ])
+            .env("WORKBOOK_LESSON_DIR", &bin),
+    );
+    assert!(!out.ok, "{}", out.stdout);
+    assert!(out.stdout.contains("7 lessons, 6 failed"), "{}", out.stdout);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("indexing_slicing"))
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("invalid value 'forty-two'"), "{stderr}");
+    assert!(
+        line.contains(" ok ") && line.contains("3/3 claims"),
+        "{line}"
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("logs/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary.as_array().unwrap().len(), 7);
+    let log = std::fs::read_to_string(out_dir.join("logs/broadcasting.log")).unwrap();
+    assert!(log.contains("no lesson binary"), "{log}");
 }
 
 #[test]
-fn notebooks_are_reported_fresh() {
-    let (ok, stdout, stderr) = run(&["notebooks"]);
-    assert!(ok, "{stdout}{stderr}");
-    assert!(stdout.contains("are up to date"), "{stdout}");
+fn dev_check_finds_every_derived_file_fresh() {
+    let out = run(&["dev", "check"]);
+    assert!(out.ok, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("derived files are up to date"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_lesson_with_bad_flags_or_a_file_as_out_exits_cleanly() {
+    let binary = examples_dir().join("memory_layout");
+    let out = run_command(Command::new(&binary).args(["--seed", "forty-two"]));
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.contains("invalid value 'forty-two'"),
+        "{}",
+        out.stderr
+    );
+    let dir = scratch("lesson-out-file");
+    let file = dir.join("taken");
+    std::fs::write(&file, "x").unwrap();
+    let out = run_command(Command::new(&binary).arg("--quick").arg("--out").arg(&file));
+    assert_clear_error(&out, "names a file, not a folder");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_lesson_piped_into_head_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = scratch("lesson-head");
+    let mut child = Command::new(examples_dir().join("broadcasting"))
+        .args(["--quick", "--out"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, then close the pipe, as `head -1` does.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!first.is_empty());
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+    let _ = Path::new(&dir);
 }

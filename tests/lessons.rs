@@ -1,235 +1,149 @@
-//! Runs every ready lesson in quick mode and checks its report: exit 0, every claim held, and
-//! each figure written and well formed.
+//! Every ready lesson, run once in quick mode: one named test per lesson, listed from the
+//! catalogue at run time (a lesson is added by writing it and marking its entry ready). Each test
+//! checks the lesson's exit status, that every claim held with its evidence, that it produced
+//! exactly the artefact kinds its catalogue entry lists, and that it left no process behind.
+//!
+//! `cargo test --test lessons -- broadcasting` runs one lesson.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use harness::Report;
-use harness::catalogue::Catalogue;
+use catalogue::{ArtefactKind, Catalogue, Report};
+use libtest_mimic::{Arguments, Failed, Trial};
 
-use crate::{example_binary, scratch};
-
-/// Lessons time things, so they run one at a time even when the test harness runs tests in
-/// parallel; otherwise two lessons would share the two cores and skew each other's ratios.
+/// Lessons time things, so they run one at a time even though the runner has several threads;
+/// otherwise two lessons would share the two cores and skew each other's ratios.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-macro_rules! lesson_tests {
-    ($($lesson:ident),* $(,)?) => {
-        /// The lessons this file tests; a test below checks it equals the catalogue's ready list.
-        const TESTED: &[&str] = &[$(stringify!($lesson)),*];
-        $(
-            #[test]
-            fn $lesson() {
-                run_and_check(stringify!($lesson));
-            }
-        )*
+fn main() {
+    let arguments = Arguments::from_args();
+    let catalogue = match Catalogue::load() {
+        Ok(catalogue) => catalogue,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
     };
+    let trials = catalogue
+        .ready_sites()
+        .into_iter()
+        .map(|site| {
+            let name = site.name.to_string();
+            let artefacts: BTreeSet<ArtefactKind> = site.artefacts.iter().copied().collect();
+            Trial::test(name.clone(), move || run_and_check(&name, &artefacts))
+        })
+        .collect();
+    libtest_mimic::run(&arguments, trials).exit();
 }
 
-lesson_tests!(
-    ndarray_basics,
-    indexing_slicing,
-    broadcasting,
-    linear_algebra,
-    random_numbers,
-    vectorization_performance,
-    memory_layout,
-    arrays_vs_lists,
-    stack_overview,
-    reproducible_environments,
-    notebooks,
-    data_structures,
-    iterators_generators,
-    dates_times,
-    regular_expressions,
-    supervised_vs_unsupervised,
-    feature_engineering,
-    evaluation_metrics,
-    cross_validation,
-    bias_variance_tradeoff,
-    regularization,
-    dimensionality_reduction,
-    series_dataframe,
-    loading_cleaning,
-    selection_filtering,
-    groupby_aggregation,
-    time_series,
-    merging_joining,
-    dataframe_performance,
-    missing_data,
-    estimator_api,
-    pipelines,
-    model_selection,
-    classic_algorithms,
-    clustering,
-    feature_extraction,
-    model_persistence,
-    forest_vs_boosting,
-);
-
-#[test]
-fn every_ready_lesson_is_tested_here() {
-    let catalogue = Catalogue::load().unwrap();
-    let mut ready = catalogue.ready_lessons();
-    let mut tested = TESTED.to_vec();
-    ready.sort();
-    tested.sort();
-    assert_eq!(
-        tested, ready,
-        "add new ready lessons to lesson_tests! in tests/lessons.rs"
-    );
+fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_workbook"))
+        .parent()
+        .expect("the binary has a folder")
+        .join("examples")
 }
 
-fn run_and_check(lesson: &str) {
+fn run_and_check(lesson: &str, expected: &BTreeSet<ArtefactKind>) -> Result<(), Failed> {
     let _turn = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let out = scratch(&format!("lessons/{lesson}"));
-    let binary = example_binary(lesson);
-    assert!(
-        binary.is_file(),
-        "{} is not built (cargo test builds examples)",
-        binary.display()
-    );
-    let output = Command::new(&binary)
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("lessons")
+        .join(lesson);
+    let _ = std::fs::remove_dir_all(&out);
+    let binary = examples_dir().join(lesson);
+    if !binary.is_file() {
+        return Err(format!(
+            "{} is not built: run `cargo test` at the workspace root, which builds every lesson",
+            binary.display()
+        )
+        .into());
+    }
+    let mut command = Command::new(&binary);
+    command
         .args(["--quick", "--seed", "42", "--out"])
         .arg(&out)
-        .output()
-        .expect("the lesson starts");
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    // The lesson leads a process group of its own, so that anything it leaves running can be found.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let child = command
+        .spawn()
+        .map_err(|e| format!("{lesson} does not start: {e}"))?;
+    let group = child.id();
+    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    let leftover = processes_left_in_group(group);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{lesson} exited with {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        output.status
-    );
+    if !output.status.success() {
+        return Err(format!(
+            "{lesson} exited with {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+            output.status
+        )
+        .into());
+    }
+    if leftover {
+        return Err(format!("{lesson} left a process running in its group").into());
+    }
 
-    let report = Report::read(&out.join("report.json")).expect("the lesson wrote its report");
-    assert_eq!(report.lesson, lesson);
-    assert!(report.quick, "the report records quick mode");
-    assert_eq!(report.seed, 42);
-    assert!(!report.claims.is_empty(), "{lesson} checks no claims");
+    let report = Report::read(&out.join("report.json")).map_err(|e| e.to_string())?;
+    check(report.lesson == lesson, "the report names another lesson")?;
+    check(report.quick, "the report does not record quick mode")?;
+    check(report.seed == 42, "the report does not record the seed")?;
+    check(!report.claims.is_empty(), "the lesson checks no claims")?;
     for claim in &report.claims {
-        assert!(claim.holds, "{lesson}: claim failed: {claim}");
-        assert!(
+        check(claim.holds, &format!("claim failed: {claim}"))?;
+        check(
             !claim.evidence.trim().is_empty(),
-            "{lesson}: claim without evidence: {}",
-            claim.claim
-        );
+            &format!("claim without evidence: {}", claim.claim),
+        )?;
     }
-    // Lessons draw a figure wherever a picture explains; these report tables and files only.
-    const NO_FIGURE: &[&str] = &[
-        "reproducible_environments",
-        "notebooks",
-        "selection_filtering",
-    ];
-    assert_eq!(
-        report.figures.is_empty(),
-        NO_FIGURE.contains(&lesson),
-        "{lesson}: figures {:?}",
-        report.figures
-    );
-    for figure in &report.figures {
-        check_figure(&out.join(figure));
+    let produced: BTreeSet<ArtefactKind> = report.artefacts.iter().map(|a| a.kind).collect();
+    check(
+        &produced == expected,
+        &format!("artefact kinds {produced:?}, but the catalogue lists {expected:?}"),
+    )?;
+    for artefact in &report.artefacts {
+        if artefact.kind != ArtefactKind::Endpoint {
+            let path = out.join(&artefact.location);
+            check(
+                path.metadata().is_ok_and(|m| m.len() > 0),
+                &format!("artefact {} is missing or empty", path.display()),
+            )?;
+        }
     }
+    let figures = report.artefacts_of(ArtefactKind::Figure).count();
+    check(figures % 2 == 0, "every figure comes as a PNG and an SVG")?;
     eprintln!(
         "{lesson}: {} claims held in {:.2} s",
         report.claims.len(),
         report.duration_s
     );
+    Ok(())
 }
 
-/// A PNG must have its signature, a header chunk with a non-zero size and an end chunk; an SVG
-/// must be one `<svg>` element with drawing inside.
-fn check_figure(path: &Path) {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("png") => {
-            assert!(bytes.len() > 100, "{} is nearly empty", path.display());
-            assert_eq!(
-                &bytes[..8],
-                b"\x89PNG\r\n\x1a\n",
-                "{} lacks the PNG signature",
-                path.display()
-            );
-            assert_eq!(
-                &bytes[12..16],
-                b"IHDR",
-                "{} lacks the PNG header chunk",
-                path.display()
-            );
-            let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
-            let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-            assert!(width > 0 && height > 0, "{} has no pixels", path.display());
-            assert_eq!(
-                &bytes[bytes.len() - 8..bytes.len() - 4],
-                b"IEND",
-                "{} is truncated",
-                path.display()
-            );
-        }
-        Some("svg") => {
-            let text = String::from_utf8(bytes).expect("SVG is UTF-8");
-            let body = text.trim();
-            assert!(
-                body.starts_with("<svg") || body.starts_with("<?xml"),
-                "{} does not start an SVG",
-                path.display()
-            );
-            assert!(body.ends_with("</svg>"), "{} is truncated", path.display());
-            assert!(
-                text.matches("<svg").count() == 1,
-                "{} nests or repeats <svg>",
-                path.display()
-            );
-            assert!(
-                text.contains("<text")
-                    && (text.contains("<rect")
-                        || text.contains("<path")
-                        || text.contains("<polyline")
-                        || text.contains("<circle")),
-                "{} draws nothing",
-                path.display()
-            );
-        }
-        other => panic!("{}: unexpected figure type {other:?}", path.display()),
+fn check(condition: bool, message: &str) -> Result<(), Failed> {
+    if condition {
+        Ok(())
+    } else {
+        Err(message.into())
     }
 }
 
-/// `workbook run --all --quick` runs every ready lesson, logs each and exits 0 when all pass.
-#[test]
-fn run_all_runs_every_ready_lesson_and_summarises() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let out = scratch("run-all");
-    let output = crate::workbook()
-        .args(["run", "--all", "--quick", "--out"])
-        .arg(&out)
-        .output()
-        .expect("workbook starts");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let catalogue = Catalogue::load().unwrap();
-    let ready = catalogue.ready_lessons();
-    for lesson in &ready {
-        let line = stdout
-            .lines()
-            .find(|l| l.starts_with(lesson))
-            .unwrap_or_else(|| panic!("no summary line for {lesson}:\n{stdout}"));
-        assert!(line.contains(" ok "), "{line}");
-        assert!(
-            out.join(lesson).join("report.json").is_file(),
-            "{lesson} wrote no report"
-        );
+/// Whether any process of the group led by the lesson is still alive after the lesson exited.
+fn processes_left_in_group(group: u32) -> bool {
+    #[cfg(unix)]
+    {
+        // Signal 0 to a negative pid asks whether any process of that group exists.
+        // SAFETY: kill with signal 0 sends nothing; it only checks for existence.
+        unsafe { libc::kill(-(group as libc::pid_t), 0) == 0 }
     }
-    assert!(
-        stdout.contains(&format!("{} lessons, 0 failed", ready.len())),
-        "{stdout}"
-    );
+    #[cfg(not(unix))]
+    {
+        let _ = group;
+        false
+    }
 }

@@ -1,15 +1,14 @@
-//! The workbook's one integration-test crate: every ready lesson run in quick mode, the catalogue
-//! against `examples/` and the README, and the `workbook` CLI.
+//! Integration tests of the catalogue, the files derived from it, and the `workbook` command line.
+//! The lessons themselves are tested by `tests/lessons.rs`, one named test per ready lesson.
 
 mod catalogue;
 mod cli;
-mod lessons;
 
 use std::path::{Path, PathBuf};
 
-/// The workspace root (where Cargo.toml is).
-pub fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+/// The workspace root (where the root Cargo.toml is).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// The `workbook` binary built for these tests.
@@ -17,13 +16,13 @@ pub fn workbook() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_workbook"))
 }
 
-/// The example binaries sit beside the test's binaries, in `<target>/<profile>/examples`.
-pub fn example_binary(lesson: &str) -> PathBuf {
+/// The lesson binaries sit beside the CLI's, in `<target>/<profile>/examples`; `cargo test` at the
+/// workspace root builds them (every lesson package is a member).
+pub fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_workbook"))
         .parent()
         .expect("the binary has a folder")
         .join("examples")
-        .join(format!("{lesson}{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// A fresh scratch folder for one test.

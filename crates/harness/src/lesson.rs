@@ -1,21 +1,21 @@
-//! The lesson harness: common flags, claims, metrics, figures and the JSON report.
+//! A running lesson: common flags, claims, metrics, artefacts and the JSON report.
 //!
-//! A lesson builds a [`Lesson`] from its parsed [`LessonArgs`], records what it measures, and ends
-//! with [`Lesson::finish`], which writes `report.json` and turns any claim that did not hold into an
-//! error. The report is the contract that the CLI, the tests and later tools read.
+//! A lesson starts with [`start_lesson!`](crate::start_lesson), which names it after its binary
+//! and parses the common flags; it records what it measures, and ends with [`Lesson::finish`],
+//! which stops anything the lesson still serves, writes `report.json` and turns any claim that did
+//! not hold into an error. Recording a claim prints it; `finish` prints where the evidence went.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use catalogue::{Artefact, ArtefactKind, BuildInfo, Claim, Report};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
-/// The flags every lesson accepts. Lessons call `LessonArgs::parse()` (from `clap::Parser`).
+/// The flags every lesson accepts.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
     about = "A workbook lesson: measures its answer, prints the evidence and checks its claims"
@@ -24,80 +24,83 @@ pub struct LessonArgs {
     /// Small data and few repetitions: finishes in a few seconds (what the tests run).
     #[arg(long)]
     pub quick: bool,
-    /// Seed for every random generator the lesson uses.
+    /// Seed for every random stream the lesson draws (each part of a lesson has its own stream).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Folder for the report and figures [default: target/workbook/<lesson>].
+    /// Folder for the report and artefacts [default: target/workbook/<lesson>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
 
-/// One statement a lesson measured, whether it held, and the evidence.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Claim {
-    /// The statement, as a reader would say it.
-    pub claim: String,
-    /// Whether the measurement supports it.
-    pub holds: bool,
-    /// The evidence in words, with the numbers that decided it.
-    pub evidence: String,
-    /// The same numbers by name, for tools.
-    #[serde(default)]
-    pub values: BTreeMap<String, f64>,
-}
-
-impl fmt::Display for Claim {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mark = if self.holds { "holds" } else { "FAILS" };
-        write!(f, "[{mark}] {} — {}", self.claim, self.evidence)
+impl Default for LessonArgs {
+    /// Full size, seed 42, the default output folder: the settings of a plain run.
+    fn default() -> LessonArgs {
+        LessonArgs {
+            quick: false,
+            seed: 42,
+            out: None,
+        }
     }
 }
 
-/// How the lesson binary was compiled; timings mean little without it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct BuildInfo {
-    /// `debug` or `release` (whether debug assertions were on).
-    pub profile: String,
-    /// Number of logical CPUs the lesson saw.
-    pub cpus: usize,
+/// Starts the lesson named after the binary being compiled (the example's name), with the flags
+/// from the command line: `let mut lesson = start_lesson!()?;`.
+#[macro_export]
+macro_rules! start_lesson {
+    () => {
+        $crate::Lesson::start(env!("CARGO_CRATE_NAME"))
+    };
 }
 
-/// The report a lesson writes to `<out>/report.json`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Report {
-    pub lesson: String,
-    pub quick: bool,
-    pub seed: u64,
-    pub claims: Vec<Claim>,
-    pub metrics: BTreeMap<String, f64>,
-    /// File names, relative to the report's folder.
-    pub figures: Vec<String>,
-    pub build: BuildInfo,
-    pub duration_s: f64,
+/// The generator a lesson run with `--seed seed` gets for `stream` ([`Lesson::rng`]): ChaCha8
+/// seeded from the number, on the given stream. Lessons that teach reproducibility call it to
+/// show what another `--seed` would draw; every other lesson asks [`Lesson::rng`].
+pub fn generator(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    rng
 }
 
-impl Report {
-    /// Reads a report written by a lesson.
-    pub fn read(path: &Path) -> Result<Report, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::Report {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
-    }
+/// What a lesson's `main` returns. A failure prints as one line (`Error: …`, the causes joined
+/// with colons) whatever the environment — `RUST_BACKTRACE` included — and exits with status 1.
+pub type Outcome = Result<(), Failure>;
 
-    /// The claims that did not hold.
-    pub fn failed(&self) -> impl Iterator<Item = &Claim> {
-        self.claims.iter().filter(|c| !c.holds)
+/// A lesson's error, kept whole (an [`anyhow::Error`]) but printed on one line.
+pub struct Failure(anyhow::Error);
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(error: E) -> Failure {
+        Failure(error.into())
     }
 }
 
-/// The default output folder of a lesson: `target/workbook/<lesson>` in this workspace.
-pub fn default_out_dir(lesson: &str) -> PathBuf {
-    crate::workspace_root()
-        .join("target")
-        .join("workbook")
-        .join(lesson)
+impl std::fmt::Debug for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+#[doc(hidden)]
+pub use anyhow as __anyhow;
+
+/// Returns early with an error made from the message when the condition is false, in a lesson's
+/// `main` (an [`Outcome`]) as in its helpers (`anyhow::Result`): anyhow's `ensure!`, for both.
+#[macro_export]
+macro_rules! ensure {
+    ($condition:expr, $($message:tt)+) => {
+        if !$condition {
+            return Err($crate::lesson::__anyhow::anyhow!($($message)+).into());
+        }
+    };
+}
+
+/// Returns early with an error made from the message, in a lesson's `main` as in its helpers:
+/// anyhow's `bail!`, for both.
+#[macro_export]
+macro_rules! bail {
+    ($($message:tt)+) => {
+        return Err($crate::lesson::__anyhow::anyhow!($($message)+).into())
+    };
 }
 
 /// Lower-case words of `text` joined by underscores: "faer, 1 thread" → "faer_1_thread".
@@ -117,13 +120,33 @@ pub struct Lesson {
     started: Instant,
     claims: Vec<Claim>,
     metrics: BTreeMap<String, f64>,
-    figures: Vec<String>,
+    artefacts: Vec<Artefact>,
 }
 
 impl Lesson {
-    /// Starts a lesson: creates its output folder. `name` is the example's file name.
-    pub fn new(name: &str, args: LessonArgs) -> Result<Lesson, Error> {
-        let out = args.out.clone().unwrap_or_else(|| default_out_dir(name));
+    /// Starts lesson `name` with the flags on the command line. A bad flag prints clap's usage
+    /// message and exits with status 2; `--help` prints the flags.
+    pub fn start(name: &str) -> Result<Lesson, Error> {
+        restore_sigpipe();
+        Lesson::with_args(name, clap::Parser::parse())
+    }
+
+    /// Starts lesson `name` with settings given in code (a notebook kernel, a test): nothing is
+    /// read from the command line.
+    pub fn with_args(name: &str, args: LessonArgs) -> Result<Lesson, Error> {
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| catalogue::default_out_dir(name));
+        if out.exists() && !out.is_dir() {
+            return Err(Error::io(
+                &out,
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "--out names a file, not a folder",
+                ),
+            ));
+        }
         std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
         Ok(Lesson {
             name: name.to_string(),
@@ -132,7 +155,7 @@ impl Lesson {
             started: Instant::now(),
             claims: Vec::new(),
             metrics: BTreeMap::new(),
-            figures: Vec::new(),
+            artefacts: Vec::new(),
         })
     }
 
@@ -155,33 +178,45 @@ impl Lesson {
     }
 
     /// A fresh generator seeded from `--seed` and a stream number, so that parts of a lesson draw
-    /// independent, reproducible streams (the rand 0.8 line that linfa's APIs take).
+    /// independent, reproducible streams (the rand 0.8 line that linfa's APIs take). This is the
+    /// only way a lesson gets randomness: `--seed` reaches every stream.
     pub fn rng(&self, stream: u64) -> ChaCha8Rng {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.args.seed);
-        rng.set_stream(stream);
-        rng
+        generator(self.args.seed, stream)
     }
 
-    /// The folder where the report and figures go.
+    /// A seed for an API that takes a number rather than a generator, derived from `--seed` and a
+    /// stream number like [`Lesson::rng`].
+    pub fn seed_for(&self, stream: u64) -> u64 {
+        rand::Rng::r#gen(&mut self.rng(stream))
+    }
+
+    /// The folder where the report and artefacts go.
     pub fn out_dir(&self) -> &Path {
         &self.out
     }
 
-    /// Records a claim with its evidence and returns it for printing.
+    /// The path of a file called `name` in the output folder.
+    pub fn out_file(&self, name: &str) -> PathBuf {
+        self.out.join(name)
+    }
+
+    /// Records a claim with its evidence, prints it, and returns whether it held.
     pub fn claim(
         &mut self,
         claim: impl Into<String>,
         holds: bool,
         evidence: impl Into<String>,
         values: &[(&str, f64)],
-    ) -> &Claim {
-        self.claims.push(Claim {
+    ) -> bool {
+        let claim = Claim {
             claim: claim.into(),
             holds,
             evidence: evidence.into(),
             values: values.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-        });
-        self.claims.last().expect("just pushed")
+        };
+        println!("{claim}");
+        self.claims.push(claim);
+        holds
     }
 
     /// Records a measured number under a name, with its unit in the name. The name is normalised to
@@ -190,7 +225,7 @@ impl Lesson {
         self.metrics.insert(snake_case(name.as_ref()), value);
     }
 
-    /// Paths for a figure called `stem` (PNG and SVG), recorded in the report once drawn.
+    /// Paths for a figure called `stem` (PNG and SVG), recorded once drawn.
     pub fn figure_paths(&self, stem: &str) -> (PathBuf, PathBuf) {
         (
             self.out.join(format!("{stem}.png")),
@@ -198,23 +233,32 @@ impl Lesson {
         )
     }
 
-    /// Records files written in the output folder as figures of this lesson.
-    pub fn record_figure(&mut self, path: &Path) -> Result<(), Error> {
-        if !path.is_file() {
-            return Err(Error::Figure {
-                path: path.to_path_buf(),
-                message: "the figure was not written".into(),
-            });
-        }
-        let name = path
+    /// Records a file the lesson wrote in its output folder as evidence of `kind`, after checking
+    /// that it is what it claims to be (a PNG decodes, an SVG parses, an HTML page loads nothing
+    /// from the network, a CSV has a header and rows of its width).
+    pub fn record(&mut self, kind: ArtefactKind, path: &Path) -> Result<(), Error> {
+        crate::artefact::validate(kind, path)?;
+        let location = path
             .strip_prefix(&self.out)
             .unwrap_or(path)
             .to_string_lossy()
             .into_owned();
-        if !self.figures.contains(&name) {
-            self.figures.push(name);
-        }
+        self.push_artefact(kind, location);
         Ok(())
+    }
+
+    /// Records an address the lesson served while it ran; it must be on loopback.
+    pub fn record_endpoint(&mut self, url: &str) -> Result<(), Error> {
+        crate::serve::check_loopback_url(url)?;
+        self.push_artefact(ArtefactKind::Endpoint, url.to_string());
+        Ok(())
+    }
+
+    fn push_artefact(&mut self, kind: ArtefactKind, location: String) {
+        let artefact = Artefact { kind, location };
+        if !self.artefacts.contains(&artefact) {
+            self.artefacts.push(artefact);
+        }
     }
 
     /// The report as it stands.
@@ -225,7 +269,7 @@ impl Lesson {
             seed: self.args.seed,
             claims: self.claims.clone(),
             metrics: self.metrics.clone(),
-            figures: self.figures.clone(),
+            artefacts: self.artefacts.clone(),
             build: BuildInfo {
                 profile: if cfg!(debug_assertions) {
                     "debug"
@@ -239,16 +283,38 @@ impl Lesson {
         }
     }
 
-    /// Writes `report.json` and returns the report, or [`Error::ClaimsFailed`] when any claim did
-    /// not hold (the report is written either way, so the evidence can be read).
+    /// Stops every server and child process the lesson still runs, writes `report.json`
+    /// (atomically) and prints where the evidence went. Returns the report, or
+    /// [`Error::ClaimsFailed`] when any claim did not hold (the report is written either way, so the
+    /// evidence can be read).
     pub fn finish(self) -> Result<Report, Error> {
+        let still_running = crate::serve::stop_all();
         if self.claims.is_empty() {
             return Err(Error::NoClaims(self.name));
         }
         let report = self.report();
         let path = self.out.join("report.json");
-        let json = serde_json::to_string_pretty(&report).expect("a report always serialises");
-        std::fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
+        catalogue::write_atomically(&path, &report.to_json())?;
+        let held = report.claims.iter().filter(|c| c.holds).count();
+        println!(
+            "\n{held}/{} claims held in {:.2} s; report: {}",
+            report.claims.len(),
+            report.duration_s,
+            path.display()
+        );
+        for artefact in &report.artefacts {
+            let location = match artefact.kind {
+                ArtefactKind::Endpoint => artefact.location.clone(),
+                _ => self.out.join(&artefact.location).display().to_string(),
+            };
+            println!("  {:<8} {location}", artefact.kind);
+        }
+        if let Some(program) = still_running.first() {
+            return Err(Error::ChildStillRunning {
+                program: program.clone(),
+                message: "it was still running when the lesson finished; stopped now".into(),
+            });
+        }
         let failed: Vec<String> = report.failed().map(|c| c.claim.clone()).collect();
         if failed.is_empty() {
             Ok(report)
@@ -261,6 +327,17 @@ impl Lesson {
     }
 }
 
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`lesson | head`) would panic with
+/// "failed printing to stdout". Restoring the default makes the process end quietly, as
+/// command-line tools do.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: SIG_DFL is a valid handler, and signal() only swaps the process's disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,7 +346,7 @@ mod tests {
     fn lesson_in(dir: &Path, extra: &[&str]) -> Lesson {
         let mut argv = vec!["lesson", "--out", dir.to_str().unwrap()];
         argv.extend_from_slice(extra);
-        Lesson::new("demo", LessonArgs::try_parse_from(argv).unwrap()).unwrap()
+        Lesson::with_args("demo", LessonArgs::try_parse_from(argv).unwrap()).unwrap()
     }
 
     fn scratch(name: &str) -> PathBuf {
@@ -282,13 +359,16 @@ mod tests {
     fn a_report_round_trips_through_json() {
         let dir = scratch("roundtrip");
         let mut lesson = lesson_in(&dir, &["--quick", "--seed", "7"]);
-        lesson.claim(
+        assert!(lesson.claim(
             "two is even",
             2 % 2 == 0,
             "2 mod 2 = 0",
-            &[("remainder", 0.0)],
-        );
+            &[("remainder", 0.0)]
+        ));
         lesson.metric("Speed, GB/s", 1.5);
+        let table = lesson.out_file("t.csv");
+        std::fs::write(&table, "a,b\n1,2\n").unwrap();
+        lesson.record(ArtefactKind::Table, &table).unwrap();
         let written = lesson.finish().unwrap();
         let read = Report::read(&dir.join("report.json")).unwrap();
         assert_eq!(written, read);
@@ -296,6 +376,13 @@ mod tests {
         assert_eq!(read.seed, 7);
         assert_eq!(read.metrics.get("speed_gb_s"), Some(&1.5));
         assert_eq!(read.claims[0].values.get("remainder"), Some(&0.0));
+        assert_eq!(
+            read.artefacts,
+            vec![Artefact {
+                kind: ArtefactKind::Table,
+                location: "t.csv".into()
+            }]
+        );
     }
 
     #[test]
@@ -303,7 +390,7 @@ mod tests {
         let dir = scratch("failed");
         let mut lesson = lesson_in(&dir, &[]);
         lesson.claim("holds", true, "yes", &[]);
-        lesson.claim("three is even", 3 % 2 == 0, "3 mod 2 = 1", &[]);
+        assert!(!lesson.claim("three is even", 3 % 2 == 0, "3 mod 2 = 1", &[]));
         let err = lesson.finish().unwrap_err();
         assert!(matches!(&err, Error::ClaimsFailed { failed, .. } if failed == &["three is even"]));
         let report = Report::read(&dir.join("report.json")).unwrap();
@@ -320,6 +407,31 @@ mod tests {
     }
 
     #[test]
+    fn an_out_folder_that_is_a_file_is_a_clear_error() {
+        let dir = scratch("out-is-file");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("taken");
+        std::fs::write(&file, "x").unwrap();
+        let args = LessonArgs::try_parse_from(["lesson", "--out", file.to_str().unwrap()]).unwrap();
+        let err = Lesson::with_args("demo", args).err().unwrap().to_string();
+        assert!(err.contains("names a file"), "{err}");
+    }
+
+    #[test]
+    fn an_invalid_artefact_is_refused() {
+        let dir = scratch("bad-artefact");
+        let mut lesson = lesson_in(&dir, &[]);
+        let png = lesson.out_file("fake.png");
+        std::fs::write(&png, "not a png").unwrap();
+        assert!(matches!(
+            lesson.record(ArtefactKind::Figure, &png),
+            Err(Error::Artefact { .. })
+        ));
+        assert!(lesson.record_endpoint("http://10.0.0.1:80/").is_err());
+        assert!(lesson.record_endpoint("http://127.0.0.1:8080/").is_ok());
+    }
+
+    #[test]
     fn quick_mode_picks_the_small_size_and_streams_differ() {
         let dir = scratch("pick");
         let lesson = lesson_in(&dir, &["--quick"]);
@@ -328,6 +440,7 @@ mod tests {
         let (a, b): (u64, u64) = (lesson.rng(1).r#gen(), lesson.rng(2).r#gen());
         assert_ne!(a, b);
         assert_eq!(a, lesson.rng(1).r#gen::<u64>());
+        assert_ne!(lesson.seed_for(1), lesson.seed_for(2));
     }
 
     #[test]

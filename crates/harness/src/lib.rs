@@ -1,68 +1,53 @@
-//! The workbook's shared library: what several lessons, the CLI and the tests use.
+//! The lessons' runtime: what every lesson uses to run, measure and report.
 //!
-//! - [`lesson`]: common flags, claims, metrics, figures and the JSON report;
-//! - [`catalogue`]: the one table of sections and topics;
-//! - [`data`]: typed loaders for the bundled data sets;
-//! - [`plot`]: the house style for plotters figures, with an embedded font;
-//! - [`measure`]: best-of-N timing and a counting allocator;
-//! - [`kernels`]: the few numeric kernels that a lesson and a bench both measure.
+//! - [`lesson`]: the common flags, [`Lesson`] (claims, metrics, artefacts, the report, seeded
+//!   random streams) and [`start_lesson!`];
+//! - [`artefact`]: the checks each kind of evidence passes when a lesson records it;
+//! - [`serve`]: loopback listeners and child processes that a lesson must stop before it ends;
+//! - [`measure`]: best-of-N timing, a counting allocator, small statistics;
+//! - [`plot`]: the house style for plotters figures, with an embedded font.
 //!
-//! Library code returns typed errors ([`Error`]) and never prints; lessons and the CLI report them.
+//! The catalogue and the report schema live in the light `catalogue` crate, which the CLI shares;
+//! the lessons' content (data loaders, kernels) lives in the lesson packages. Library code returns
+//! typed errors ([`Error`]) and never prints, except [`Lesson`], whose job is to print a lesson's
+//! claims and where its report went.
 
-pub mod catalogue;
-pub mod data;
-pub mod kernels;
+pub mod artefact;
 pub mod lesson;
 pub mod measure;
-pub mod notebook;
 pub mod plot;
+pub mod serve;
 
 use std::path::{Path, PathBuf};
 
-pub use lesson::{Claim, Lesson, LessonArgs, Report};
+pub use catalogue::{self, ArtefactKind, Claim, Report, workspace_root};
+pub use lesson::{Lesson, LessonArgs};
 
 /// Everything a lesson usually needs, in one import.
 pub mod prelude {
-    pub use crate::figure;
-    pub use crate::lesson::{Lesson, LessonArgs};
+    pub use crate::lesson::{Lesson, LessonArgs, Outcome};
     pub use crate::measure::{Timing, best_of};
     pub use crate::plot;
-    pub use clap::Parser as _;
+    pub use crate::{ArtefactKind, bail, ensure, figure, start_lesson};
 }
 
-/// The errors of the library. Each names the file (and row) or the thing it is about.
+/// The errors of the harness. Each names the file or the thing it is about.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read or write {path}")]
+    // The cause is part of the message (and not a `source`: thiserror would treat a field of that name as one), so the error prints as one line.
+    #[error("cannot read or write {path}: {cause}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("data set {path} is missing: copy it into datasets/ (see datasets/README.md)")]
-    MissingData { path: PathBuf },
-    /// `row` counts data rows from 1 (the header is line 1 of the file, so row r is line r + 1).
-    #[error("{path}, row {row} (line {}): {message}", row + 1)]
-    Malformed {
+    #[error(transparent)]
+    Catalogue(#[from] catalogue::Error),
+    #[error("{kind} {path} is not valid: {message}")]
+    Artefact {
+        kind: ArtefactKind,
         path: PathBuf,
-        row: usize,
         message: String,
     },
-    #[error("{path}: {message}")]
-    Frame { path: PathBuf, message: String },
-    #[error("unknown topic {name:?}{}", suggest(suggestions))]
-    UnknownTopic {
-        name: String,
-        suggestions: Vec<String>,
-    },
-    #[error("the catalogue is invalid: {0}")]
-    Catalogue(String),
-    #[error("the workspace manifest (Cargo.toml): {0}")]
-    Manifest(String),
-    #[error("{path} is not a lesson report: {message}")]
-    Report { path: PathBuf, message: String },
-    #[error("figure {path}: {message}")]
-    Figure { path: PathBuf, message: String },
     #[error(
         "memory cannot be counted: the lesson did not install harness::measure::CountingAllocator as its #[global_allocator]"
     )]
@@ -71,31 +56,17 @@ pub enum Error {
     NoClaims(String),
     #[error("lesson {lesson}: {} claim(s) did not hold: {}", failed.len(), failed.join("; "))]
     ClaimsFailed { lesson: String, failed: Vec<String> },
-}
-
-fn suggest(names: &[String]) -> String {
-    if names.is_empty() {
-        "; `workbook list` shows every topic".to_string()
-    } else {
-        format!("; did you mean {}?", names.join(", "))
-    }
+    #[error("{0} is not a loopback address: lessons serve and connect on 127.0.0.1 only")]
+    NotLoopback(String),
+    #[error("child process {program} did not stop: {message}")]
+    ChildStillRunning { program: String, message: String },
 }
 
 impl Error {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         }
     }
-}
-
-/// The workspace's root folder (where `Cargo.toml`, `datasets/` and `target/` are), fixed at build
-/// time. `WORKBOOK_ROOT` overrides it for a binary moved elsewhere.
-pub fn workspace_root() -> PathBuf {
-    let root = match std::env::var_os("WORKBOOK_ROOT") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
-    };
-    std::fs::canonicalize(&root).unwrap_or(root)
 }

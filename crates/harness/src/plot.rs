@@ -15,7 +15,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 pub use plotters;
 
 /// The error type inside a figure's drawing code; the [`figure!`](crate::figure) macro turns it
-/// into [`crate::Error::Figure`] naming the file.
+/// into [`crate::Error::Artefact`] naming the file.
 pub type DrawError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Default figure size in pixels (width, height).
@@ -492,7 +492,7 @@ impl BarChart {
 }
 
 /// Draws a figure to `<out>/<stem>.png` and `<out>/<stem>.svg` with the house font and background,
-/// and records both in the lesson's report. The body runs once per backend, with `root` bound to the
+/// and records both in the lesson's report as a figure (each checked: the PNG decodes, the SVG parses). The body runs once per backend, with `root` bound to the
 /// backend's drawing area; inside it `?` works on plotters' errors. Evaluates to
 /// `Result<(), harness::Error>`.
 ///
@@ -524,17 +524,19 @@ macro_rules! figure {
             Ok(())
         })();
         match (png_drawn, svg_drawn) {
-            (Err(e), _) => Err($crate::Error::Figure {
+            (Err(e), _) => Err($crate::Error::Artefact {
+                kind: $crate::ArtefactKind::Figure,
                 path: png.clone(),
                 message: e.to_string(),
             }),
-            (_, Err(e)) => Err($crate::Error::Figure {
+            (_, Err(e)) => Err($crate::Error::Artefact {
+                kind: $crate::ArtefactKind::Figure,
                 path: svg.clone(),
                 message: e.to_string(),
             }),
             _ => $lesson
-                .record_figure(&png)
-                .and_then(|_| $lesson.record_figure(&svg)),
+                .record($crate::ArtefactKind::Figure, &png)
+                .and_then(|_| $lesson.record($crate::ArtefactKind::Figure, &svg)),
         }
     }};
 }

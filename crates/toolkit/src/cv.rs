@@ -90,16 +90,11 @@ where
     Ok(out)
 }
 
-/// The share of equal entries: accuracy as a score function for [`cross_val_score`].
-pub fn accuracy<T: PartialEq>(truth: &Array1<T>, predicted: &Array1<T>) -> f64 {
-    let right = truth.iter().zip(predicted).filter(|(a, b)| a == b).count();
-    right as f64 / truth.len().max(1) as f64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::split::k_fold;
+    use crate::metrics::accuracy;
+    use crate::split::k_fold_in_order;
 
     /// A model that predicts the training mean: its CV scores can be computed by hand.
     struct MeanModel;
@@ -128,7 +123,7 @@ mod tests {
     fn each_fold_is_fitted_on_its_training_rows_only() {
         let x = Array2::zeros((4, 1));
         let y = Array1::from(vec![1.0, 2.0, 3.0, 10.0]);
-        let folds = k_fold(4, 2, None).unwrap();
+        let folds = k_fold_in_order(4, 2).unwrap();
         // Fold 1 trains on [3, 10] (mean 6.5) and tests [1, 2]; fold 2 the reverse (mean 1.5).
         let mae = |t: &Array1<f64>, p: &Array1<f64>| (t - p).mapv(f64::abs).mean().unwrap();
         let scores = cross_val_score(&MeanModel, &x, &y, &folds, mae).unwrap();
@@ -139,7 +134,7 @@ mod tests {
     fn out_of_fold_predictions_come_from_the_other_folds() {
         let x = Array2::zeros((4, 1));
         let y = Array1::from(vec![1.0, 2.0, 3.0, 10.0]);
-        let folds = k_fold(4, 2, None).unwrap();
+        let folds = k_fold_in_order(4, 2).unwrap();
         let predicted = cross_val_predict(&MeanModel, &x, &y, &folds).unwrap();
         assert_eq!(predicted, Array1::from(vec![6.5, 6.5, 1.5, 1.5]));
     }

@@ -1,9 +1,10 @@
 //! The workbook's evaluation toolkit: the parts of scikit-learn's `model_selection` and `metrics`
 //! that linfa 0.8 does not provide, written against linfa's traits so that any linfa model fits in.
 //!
-//! * [`split`]: k-fold (seeded shuffle), stratified k-fold, group k-fold and time-series splits.
+//! * [`split`]: k-fold (seeded shuffle, or in row order), stratified k-fold, group k-fold and
+//!   time-series splits; a splitter that shuffles takes its seed as an argument.
 //!   linfa's `Dataset::fold` makes contiguous, unshuffled, unstratified folds only.
-//! * [`metrics`]: a per-class classification report with binary, macro and weighted averages,
+//! * [`metrics`]: accuracy, a per-class classification report with binary, macro and weighted averages,
 //!   precision–recall curves and average precision, ROC AUC as a rank statistic, multi-class log
 //!   loss and the adjusted Rand index. linfa already has the confusion matrix (with macro
 //!   averages), the binary ROC curve and its AUC, binary log loss, the regression metrics (R², MAE,
@@ -15,13 +16,14 @@
 //!   and out-of-fold predictions.
 //! * [`pipeline`]: a column transformer (scaling, one-hot), `SelectKBest` (F and χ²), chains
 //!   and pipelines, fitted on training rows only and usable wherever a linfa model is.
-//! * [`search`]: grid and random search with cross-validation, and nested cross-validation.
+//! * [`search`]: grid and random search scored by cross-validation (a misspelled hyper-parameter
+//!   name is an error), and nested cross-validation.
 //! * [`boosting`]: gradient-boosted trees on histograms (log loss, softmax, squared error);
 //!   linfa-ensemble has bagging, a random forest and AdaBoost but no gradient boosting.
 //! * [`text`]: a count vectoriser with a stable (sorted) vocabulary and a TF-IDF transformer
 //!   that learns its IDF at fit time; linfa's re-counts document frequencies on every batch.
 //!
-//! Nothing here prints; every fallible function returns [`Error`].
+//! Nothing here prints; every fallible function — the models' `fit` included — returns [`Error`].
 
 pub mod baseline;
 pub mod boosting;

@@ -265,6 +265,13 @@ pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> Result<f64, Error> {
     Ok((index - expected) / (max - expected))
 }
 
+/// The share of equal entries (scikit-learn's `accuracy_score`), also a score function for
+/// [`cross_val_score`](crate::cv::cross_val_score).
+pub fn accuracy<T: PartialEq>(truth: &ndarray::Array1<T>, predicted: &ndarray::Array1<T>) -> f64 {
+    let right = truth.iter().zip(predicted).filter(|(a, b)| a == b).count();
+    right as f64 / truth.len().max(1) as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,8 @@
 use linfa::prelude::*;
 use ndarray::{Array1, Array2, Axis};
 
+use crate::Error;
+
 /// The hyper-parameter: how many neighbours vote.
 #[derive(Debug, Clone, Copy)]
 pub struct KNeighbors {
@@ -22,15 +24,15 @@ pub struct FittedKNeighbors {
     classes: usize,
 }
 
-impl Fit<Array2<f64>, Array1<usize>, linfa::Error> for KNeighbors {
+impl Fit<Array2<f64>, Array1<usize>, Error> for KNeighbors {
     type Object = FittedKNeighbors;
 
     fn fit(
         &self,
         data: &DatasetBase<Array2<f64>, Array1<usize>>,
-    ) -> Result<FittedKNeighbors, linfa::Error> {
+    ) -> Result<FittedKNeighbors, Error> {
         if self.k == 0 || data.nsamples() < self.k {
-            return Err(linfa::Error::Parameters(format!(
+            return Err(Error::Parameter(format!(
                 "k = {} needs 1 ≤ k ≤ {} training rows",
                 self.k,
                 data.nsamples()

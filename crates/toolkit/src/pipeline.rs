@@ -22,7 +22,7 @@ use crate::Error;
 
 /// How a column is treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Kind {
+pub enum ColumnKind {
     /// Centred and scaled to unit variance (population SD); NaN becomes the training mean.
     Numeric,
     /// Integer category codes, one-hot encoded over the codes seen in training; NaN or an unseen
@@ -34,20 +34,20 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
-    pub kind: Kind,
+    pub kind: ColumnKind,
 }
 
 impl Column {
     pub fn numeric(name: &str) -> Column {
         Column {
             name: name.to_string(),
-            kind: Kind::Numeric,
+            kind: ColumnKind::Numeric,
         }
     }
     pub fn categorical(name: &str) -> Column {
         Column {
             name: name.to_string(),
-            kind: Kind::Categorical,
+            kind: ColumnKind::Categorical,
         }
     }
 }
@@ -60,7 +60,7 @@ pub struct ColumnTransformer {
 
 /// What a numeric or categorical column learned from the training rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Learned {
+pub enum LearnedColumn {
     Scale { mean: f64, sd: f64 },
     OneHot { codes: Vec<i64> },
 }
@@ -69,7 +69,7 @@ pub enum Learned {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedColumnTransformer {
     pub columns: Vec<Column>,
-    pub learned: Vec<Learned>,
+    pub learned: Vec<LearnedColumn>,
 }
 
 impl<T> Fit<Array2<f64>, T, Error> for ColumnTransformer {
@@ -86,7 +86,7 @@ impl<T> Fit<Array2<f64>, T, Error> for ColumnTransformer {
             .iter()
             .zip(x.columns())
             .map(|(column, values)| match column.kind {
-                Kind::Numeric => {
+                ColumnKind::Numeric => {
                     let finite: Vec<f64> =
                         values.iter().copied().filter(|v| v.is_finite()).collect();
                     let n = finite.len().max(1) as f64;
@@ -94,9 +94,9 @@ impl<T> Fit<Array2<f64>, T, Error> for ColumnTransformer {
                     let var = finite.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
                     // A constant column is centred but not scaled (scikit-learn does the same).
                     let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
-                    Learned::Scale { mean, sd }
+                    LearnedColumn::Scale { mean, sd }
                 }
-                Kind::Categorical => {
+                ColumnKind::Categorical => {
                     let mut codes: Vec<i64> = values
                         .iter()
                         .filter(|v| v.is_finite())
@@ -104,7 +104,7 @@ impl<T> Fit<Array2<f64>, T, Error> for ColumnTransformer {
                         .collect();
                     codes.sort_unstable();
                     codes.dedup();
-                    Learned::OneHot { codes }
+                    LearnedColumn::OneHot { codes }
                 }
             })
             .collect();
@@ -138,8 +138,8 @@ impl FittedColumnTransformer {
             .iter()
             .zip(&self.learned)
             .flat_map(|(c, l)| match l {
-                Learned::Scale { .. } => vec![c.name.clone()],
-                Learned::OneHot { codes } => {
+                LearnedColumn::Scale { .. } => vec![c.name.clone()],
+                LearnedColumn::OneHot { codes } => {
                     codes.iter().map(|k| format!("{}={k}", c.name)).collect()
                 }
             })
@@ -153,21 +153,21 @@ impl FittedColumnTransformer {
             .learned
             .iter()
             .map(|l| match l {
-                Learned::Scale { .. } => 1,
-                Learned::OneHot { codes } => codes.len(),
+                LearnedColumn::Scale { .. } => 1,
+                LearnedColumn::OneHot { codes } => codes.len(),
             })
             .sum();
         let mut out = Array2::zeros((x.nrows(), width));
         let mut at = 0;
         for (learned, values) in self.learned.iter().zip(x.columns()) {
             match learned {
-                Learned::Scale { mean, sd } => {
+                LearnedColumn::Scale { mean, sd } => {
                     out.column_mut(at).zip_mut_with(&values, |o, &v| {
                         *o = if v.is_finite() { (v - mean) / sd } else { 0.0 }
                     });
                     at += 1;
                 }
-                Learned::OneHot { codes } => {
+                LearnedColumn::OneHot { codes } => {
                     for (i, &v) in values.iter().enumerate() {
                         if v.is_finite()
                             && let Ok(k) = codes.binary_search(&(v as i64))
@@ -194,7 +194,7 @@ impl Transformer<Array2<f64>, Array2<f64>> for FittedColumnTransformer {
 
 /// How [`SelectKBest`] scores a feature against the class labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Score {
+pub enum FeatureScore {
     /// One-way ANOVA F: between-class over within-class variance (`f_classif`).
     FClassif,
     /// χ² of observed against expected class totals of a non-negative feature (`chi2`), as used
@@ -206,7 +206,7 @@ pub enum Score {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SelectKBest {
     pub k: usize,
-    pub score: Score,
+    pub score: FeatureScore,
 }
 
 /// The kept columns (in input order) and every column's score.
@@ -217,7 +217,11 @@ pub struct FittedSelectKBest {
 }
 
 /// Per-column scores of `x` against classes `y` (0..n_classes).
-pub fn feature_scores(x: &Array2<f64>, y: &Array1<usize>, score: Score) -> Result<Vec<f64>, Error> {
+pub fn feature_scores(
+    x: &Array2<f64>,
+    y: &Array1<usize>,
+    score: FeatureScore,
+) -> Result<Vec<f64>, Error> {
     if x.nrows() != y.len() {
         return Err(Error::LengthMismatch(x.nrows(), y.len()));
     }
@@ -237,7 +241,7 @@ pub fn feature_scores(x: &Array2<f64>, y: &Array1<usize>, score: Score) -> Resul
             }
             let total: f64 = sum.iter().sum();
             match score {
-                Score::Chi2 => {
+                FeatureScore::Chi2 => {
                     if col.iter().any(|&v| v < 0.0) {
                         return Err(Error::Parameter(
                             "χ² scores need non-negative features".into(),
@@ -255,7 +259,7 @@ pub fn feature_scores(x: &Array2<f64>, y: &Array1<usize>, score: Score) -> Resul
                         })
                         .sum())
                 }
-                Score::FClassif => {
+                FeatureScore::FClassif => {
                     let grand = total / n;
                     let between: f64 = (0..classes)
                         .filter(|&c| count[c] > 0.0)
@@ -363,7 +367,7 @@ where
     }
 }
 
-/// Preprocessing followed by a model; fitted, it is a [`Fitted`] pipeline whose preprocessor has
+/// Preprocessing followed by a model; fitted, it is a [`FittedPipeline`] whose preprocessor has
 /// seen only the rows the model was trained on.
 ///
 /// `EP` and `EM` are the two steps' error types. They are inferred when each step has one `Fit`
@@ -389,7 +393,7 @@ impl<P, M, EP, EM> Pipeline<P, M, EP, EM> {
 
 /// A fitted pipeline: a fitted preprocessor and the model trained on its output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Fitted<P, M> {
+pub struct FittedPipeline<P, M> {
     pub pre: P,
     pub model: M,
 }
@@ -403,7 +407,7 @@ where
     EM: std::error::Error + From<linfa::Error>,
     T: Clone,
 {
-    type Object = Fitted<P::Object, M::Object>;
+    type Object = FittedPipeline<P::Object, M::Object>;
 
     fn fit(&self, data: &DatasetBase<Array2<f64>, Array1<T>>) -> Result<Self::Object, Error> {
         let pre = self.pre.fit(data).map_err(model_error)?;
@@ -412,11 +416,11 @@ where
             data.targets().clone(),
         );
         let model = self.model.fit(&transformed).map_err(model_error)?;
-        Ok(Fitted { pre, model })
+        Ok(FittedPipeline { pre, model })
     }
 }
 
-impl<P, M, T> PredictInplace<Array2<f64>, Array1<T>> for Fitted<P, M>
+impl<P, M, T> PredictInplace<Array2<f64>, Array1<T>> for FittedPipeline<P, M>
 where
     P: Transformer<Array2<f64>, Array2<f64>>,
     M: for<'a> Predict<&'a Array2<f64>, Array1<T>>,
@@ -431,7 +435,7 @@ where
     }
 }
 
-impl<M> Fitted<FittedColumnTransformer, M> {
+impl<M> FittedPipeline<FittedColumnTransformer, M> {
     /// Predicts after checking `x` against the pipeline's schema: a wrong width is an error, not
     /// a panic.
     pub fn try_predict<T>(&self, x: &Array2<f64>) -> Result<Array1<T>, Error>
@@ -449,8 +453,9 @@ fn model_error(e: impl std::error::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cv::{accuracy, cross_val_score};
-    use crate::split::k_fold;
+    use crate::cv::cross_val_score;
+    use crate::metrics::accuracy;
+    use crate::split::k_fold_in_order;
     use ndarray::array;
 
     fn schema() -> ColumnTransformer {
@@ -503,7 +508,7 @@ mod tests {
             [2.0, 9.2, 4.0]
         ];
         let y = array![0usize, 0, 1, 1];
-        for score in [Score::FClassif, Score::Chi2] {
+        for score in [FeatureScore::FClassif, FeatureScore::Chi2] {
             let fitted = SelectKBest { k: 1, score }
                 .fit(&Dataset::new(x.clone(), y.clone()))
                 .unwrap();
@@ -511,12 +516,12 @@ mod tests {
             assert_eq!(fitted.transform(x.clone()), x.select(Axis(1), &[1]));
         }
         // χ² by hand for column 1: totals 0.1 and 18.2, expected 9.15 each.
-        let chi = feature_scores(&x, &y, Score::Chi2).unwrap()[1];
+        let chi = feature_scores(&x, &y, FeatureScore::Chi2).unwrap()[1];
         assert!((chi - 2.0 * 9.05f64.powi(2) / 9.15).abs() < 1e-9);
         assert!(
             SelectKBest {
                 k: 4,
-                score: Score::Chi2
+                score: FeatureScore::Chi2
             }
             .fit(&Dataset::new(x, y))
             .is_err()
@@ -528,7 +533,7 @@ mod tests {
         // Groups {1, 2, 3} and {5, 6, 7}: between SS 24 on 1 df, within SS 4 on 4 df → F = 24.
         let x = array![[1.0], [2.0], [3.0], [5.0], [6.0], [7.0]];
         let y = array![0usize, 0, 0, 1, 1, 1];
-        let f = feature_scores(&x, &y, Score::FClassif).unwrap()[0];
+        let f = feature_scores(&x, &y, FeatureScore::FClassif).unwrap()[0];
         assert!((f - 24.0).abs() < 1e-12, "{f}");
     }
 
@@ -576,7 +581,7 @@ mod tests {
         assert!(fitted.try_predict::<usize>(&array![[1.0, 2.0]]).is_err());
         // And it runs through cross-validation like any model.
         let scores =
-            cross_val_score(&pipe, &x, &y, &k_fold(3, 3, None).unwrap(), accuracy).unwrap();
+            cross_val_score(&pipe, &x, &y, &k_fold_in_order(3, 3).unwrap(), accuracy).unwrap();
         assert_eq!(scores.len(), 3);
     }
 
@@ -599,7 +604,7 @@ mod tests {
             },
             SelectKBest {
                 k: 2,
-                score: Score::FClassif,
+                score: FeatureScore::FClassif,
             },
         );
         let fitted = chain.fit(&Dataset::new(x.clone(), y)).unwrap();

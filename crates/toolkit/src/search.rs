@@ -7,7 +7,8 @@
 //!
 //! ```ignore
 //! let points = search::grid(&[("k", vec![1.0, 5.0, 15.0])]);
-//! let found = search::search(&points, |p| KNeighbors { k: p.get("k") as usize }, &x, &y, &folds, accuracy)?;
+//! let make = |p: &Point| Ok(KNeighbors { k: p.get("k")? as usize });
+//! let board = search::cross_validated(&points, make, &x, &y, &folds, accuracy)?;
 //! ```
 
 use std::fmt;
@@ -23,15 +24,32 @@ use crate::{Error, Fold};
 
 /// One candidate: a value for each named hyper-parameter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Point(pub Vec<(String, f64)>);
+pub struct Point(Vec<(String, f64)>);
 
 impl Point {
-    /// The value of `name`; NaN when the point has no such parameter.
-    pub fn get(&self, name: &str) -> f64 {
+    /// A point from (name, value) pairs.
+    pub fn new(values: Vec<(String, f64)>) -> Point {
+        Point(values)
+    }
+
+    /// The value of `name`; a name the point does not have (a misspelling, say) is an error.
+    pub fn get(&self, name: &str) -> Result<f64, Error> {
         self.0
             .iter()
             .find(|(n, _)| n == name)
-            .map_or(f64::NAN, |(_, v)| *v)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.0.iter().map(|(n, _)| n.as_str()).collect();
+                Error::Parameter(format!(
+                    "no hyper-parameter {name:?} in this search space ({})",
+                    names.join(", ")
+                ))
+            })
+    }
+
+    /// The (name, value) pairs, in the order of the search space.
+    pub fn values(&self) -> &[(String, f64)] {
+        &self.0
     }
 }
 
@@ -129,29 +147,36 @@ pub struct Candidate {
     pub mean: f64,
 }
 
-/// All candidates, in the order given, and which one scored best.
+/// All candidates with their cross-validated scores, in the order given, and the best of them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Search {
-    pub candidates: Vec<Candidate>,
-    pub best: usize,
+pub struct Leaderboard {
+    candidates: Vec<Candidate>,
+    best: usize,
 }
 
-impl Search {
+impl Leaderboard {
+    /// Every candidate, in the order the points were given.
+    pub fn candidates(&self) -> &[Candidate] {
+        &self.candidates
+    }
+
+    /// The candidate with the highest mean score (the earlier one on a tie).
     pub fn best(&self) -> &Candidate {
         &self.candidates[self.best]
     }
 }
 
-/// Scores every point by cross-validation on `folds` (higher is better) and picks the best; a
-/// tie goes to the earlier point.
-pub fn search<P, T, E, S>(
+/// Scores every point by cross-validation on `folds` (higher is better) and picks the best, as
+/// scikit-learn's `GridSearchCV` and `RandomizedSearchCV` do; a tie goes to the earlier point.
+/// `make` turns a point into model parameters, and fails on a name the point lacks.
+pub fn cross_validated<P, T, E, S>(
     points: &[Point],
-    make: impl Fn(&Point) -> P,
+    make: impl Fn(&Point) -> Result<P, Error>,
     x: &Array2<f64>,
     y: &Array1<T>,
     folds: &[Fold],
     score: S,
-) -> Result<Search, Error>
+) -> Result<Leaderboard, Error>
 where
     P: Fit<Array2<f64>, Array1<T>, E>,
     P::Object: for<'a> Predict<&'a Array2<f64>, Array1<T>>,
@@ -165,7 +190,7 @@ where
     let candidates = points
         .iter()
         .map(|point| {
-            let scores = cross_val_score(&make(point), x, y, folds, &score)?;
+            let scores = cross_val_score(&make(point)?, x, y, folds, &score)?;
             let mean = scores.iter().sum::<f64>() / scores.len().max(1) as f64;
             Ok(Candidate {
                 point: point.clone(),
@@ -182,7 +207,7 @@ where
                 .then(b.cmp(&a))
         })
         .unwrap_or(0);
-    Ok(Search { candidates, best })
+    Ok(Leaderboard { candidates, best })
 }
 
 /// One outer fold of nested cross-validation.
@@ -203,7 +228,7 @@ pub struct OuterFold {
 #[allow(clippy::too_many_arguments)]
 pub fn nested<P, T, E, S>(
     points: &[Point],
-    make: impl Fn(&Point) -> P,
+    make: impl Fn(&Point) -> Result<P, Error>,
     x: &Array2<f64>,
     y: &Array1<T>,
     outer: &[Fold],
@@ -227,11 +252,16 @@ where
                 x.select(Axis(0), &fold.train),
                 y.select(Axis(0), &fold.train),
             );
-            let found = search(points, &make, &xt, &yt, &inner(&yt)?, &score)?;
+            let found = cross_validated(points, &make, &xt, &yt, &inner(&yt)?, &score)?;
             let best = found.best();
             // The winner refitted on the outer training rows, scored on the outer test rows.
-            let outer_score =
-                cross_val_score(&make(&best.point), x, y, std::slice::from_ref(fold), &score)?[0];
+            let outer_score = cross_val_score(
+                &make(&best.point)?,
+                x,
+                y,
+                std::slice::from_ref(fold),
+                &score,
+            )?[0];
             Ok(OuterFold {
                 chosen: best.point.clone(),
                 inner_score: best.mean,
@@ -244,7 +274,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cv::accuracy;
+    use crate::metrics::accuracy;
     use crate::neighbors::KNeighbors;
     use crate::split::{k_fold, stratified_k_fold};
 
@@ -254,7 +284,11 @@ mod tests {
         assert_eq!(g.len(), 6);
         assert_eq!(g[0].0, vec![("a".into(), 1.0), ("b".into(), 10.0)]);
         assert_eq!(g[5].to_string(), "a=2, b=30");
-        assert!(g[3].get("c").is_nan());
+        let err = g[3].get("c").unwrap_err().to_string();
+        assert!(
+            err.contains("no hyper-parameter \"c\"") && err.contains("a, b"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -268,26 +302,26 @@ mod tests {
         let pts = random(&space, 2000, 5).unwrap();
         assert_eq!(pts, random(&space, 2000, 5).unwrap());
         assert!(pts.iter().all(|p| {
-            let r = p.get("rate");
-            (1e-3..1.0).contains(&r)
-                && [1.0, 2.0, 3.0, 4.0].contains(&p.get("depth"))
-                && (-1.0..1.0).contains(&p.get("x"))
-                && [3.0, 7.0].contains(&p.get("pick"))
+            let value = |name: &str| p.get(name).unwrap();
+            (1e-3..1.0).contains(&value("rate"))
+                && [1.0, 2.0, 3.0, 4.0].contains(&value("depth"))
+                && (-1.0..1.0).contains(&value("x"))
+                && [3.0, 7.0].contains(&value("pick"))
         }));
         // Log-uniform: each of the three decades gets about a third (SD of the share ≈ 0.011).
-        let low = pts.iter().filter(|p| p.get("rate") < 1e-2).count() as f64 / 2000.0;
+        let low = pts.iter().filter(|p| p.get("rate").unwrap() < 1e-2).count() as f64 / 2000.0;
         assert!((low - 1.0 / 3.0).abs() < 0.05, "{low}");
         for d in 1..=4 {
-            assert!(pts.iter().any(|p| p.get("depth") == d as f64));
+            assert!(pts.iter().any(|p| p.get("depth").unwrap() == d as f64));
         }
         assert!(random(&[("bad", Draw::LogUniform(0.0, 1.0))], 1, 0).is_err());
     }
 
     /// k-NN with the point's `k`.
-    fn knn(p: &Point) -> KNeighbors {
-        KNeighbors {
-            k: p.get("k") as usize,
-        }
+    fn knn(p: &Point) -> Result<KNeighbors, Error> {
+        Ok(KNeighbors {
+            k: p.get("k")? as usize,
+        })
     }
 
     /// Three tight blobs on a line, with every fifth label flipped to the next class: 1-NN copies
@@ -304,12 +338,12 @@ mod tests {
     #[test]
     fn the_search_prefers_the_wider_vote_on_noisy_labels() {
         let (x, y) = noisy_blobs();
-        let folds = k_fold(150, 5, Some(3)).unwrap();
+        let folds = k_fold(150, 5, 3).unwrap();
         let points = grid(&[("k", vec![1.0, 15.0])]);
-        let found = search(&points, knn, &x, &y, &folds, accuracy).unwrap();
-        assert_eq!(found.best().point.get("k"), 15.0);
-        assert!(found.candidates[0].mean < 0.9 && found.best().mean > 0.75);
-        assert_eq!(found.candidates[1].scores.len(), 5);
+        let found = cross_validated(&points, knn, &x, &y, &folds, accuracy).unwrap();
+        assert_eq!(found.best().point.get("k").unwrap(), 15.0);
+        assert!(found.candidates()[0].mean < 0.9 && found.best().mean > 0.75);
+        assert_eq!(found.candidates()[1].scores.len(), 5);
     }
 
     #[test]
@@ -323,13 +357,13 @@ mod tests {
             &x,
             &y,
             &outer,
-            |yt| k_fold(yt.len(), 4, Some(2)),
+            |yt| k_fold(yt.len(), 4, 2),
             accuracy,
         )
         .unwrap();
         assert_eq!(folds.len(), 3);
         for f in &folds {
-            assert_eq!(f.chosen.get("k"), 15.0);
+            assert_eq!(f.chosen.get("k").unwrap(), 15.0);
             // 20 % of labels are flipped: the best possible accuracy is about 0.8.
             assert!(f.outer_score > 0.65 && f.outer_score < 0.92, "{f:?}");
         }
@@ -338,13 +372,34 @@ mod tests {
     #[test]
     fn a_failing_candidate_is_an_error() {
         let (x, y) = noisy_blobs();
-        let folds = k_fold(150, 5, Some(3)).unwrap();
+        let folds = k_fold(150, 5, 3).unwrap();
         let points = grid(&[("k", vec![0.0])]);
-        let err = search(&points, knn, &x, &y, &folds, accuracy);
-        assert!(matches!(err, Err(Error::Model(_))));
+        // The model's own error travels up, inside the error of the cross-validation that fitted it.
+        let err = cross_validated(&points, knn, &x, &y, &folds, accuracy).unwrap_err();
+        assert!(err.to_string().contains("k = 0 needs 1 ≤ k"), "{err}");
         assert_eq!(
-            search(&[], |_| KNeighbors { k: 1 }, &x, &y, &folds, accuracy).unwrap_err(),
+            cross_validated(&[], |_| Ok(KNeighbors { k: 1 }), &x, &y, &folds, accuracy)
+                .unwrap_err(),
             Error::Empty
+        );
+        // A misspelled hyper-parameter name is an error, not a NaN that fits some model.
+        let misspelled = |p: &Point| {
+            Ok(KNeighbors {
+                k: p.get("kk")? as usize,
+            })
+        };
+        let err = cross_validated(
+            &grid(&[("k", vec![5.0])]),
+            misspelled,
+            &x,
+            &y,
+            &folds,
+            accuracy,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("no hyper-parameter \"kk\""),
+            "{err}"
         );
     }
 }

@@ -56,14 +56,25 @@ fn check_k(k: usize, n: usize) -> Result<(), Error> {
     Ok(())
 }
 
-/// K-fold: every sample is tested exactly once. With `seed`, the order is shuffled first
-/// (scikit-learn's `KFold(shuffle=True, random_state=seed)`); without, the folds are contiguous.
-pub fn k_fold(n: usize, k: usize, seed: Option<u64>) -> Result<Vec<Fold>, Error> {
+/// K-fold on a shuffled order: every sample is tested exactly once (scikit-learn's
+/// `KFold(shuffle=True, random_state=seed)`).
+pub fn k_fold(n: usize, k: usize, seed: u64) -> Result<Vec<Fold>, Error> {
     check_k(k, n)?;
     let mut order: Vec<usize> = (0..n).collect();
-    if let Some(seed) = seed {
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-    }
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    Ok(contiguous_parts(n, k, &order))
+}
+
+/// K-fold in the given row order: fold i tests the i-th contiguous block of rows
+/// (scikit-learn's `KFold()` without shuffling; linfa's `Dataset::fold`).
+pub fn k_fold_in_order(n: usize, k: usize) -> Result<Vec<Fold>, Error> {
+    check_k(k, n)?;
+    let order: Vec<usize> = (0..n).collect();
+    Ok(contiguous_parts(n, k, &order))
+}
+
+/// Folds that test consecutive blocks of `order`, sized within one of each other.
+fn contiguous_parts(n: usize, k: usize, order: &[usize]) -> Vec<Fold> {
     let mut start = 0;
     let tests = part_sizes(n, k)
         .into_iter()
@@ -72,7 +83,7 @@ pub fn k_fold(n: usize, k: usize, seed: Option<u64>) -> Result<Vec<Fold>, Error>
             order[start - size..start].to_vec()
         })
         .collect();
-    Ok(folds_from_tests(n, tests))
+    folds_from_tests(n, tests)
 }
 
 /// Stratified k-fold: each class's members are shuffled (with `seed`) and dealt out so that every
@@ -179,26 +190,26 @@ mod tests {
     #[test]
     fn k_fold_sizes_follow_scikit_learn() {
         // 10 samples in 3 folds: 4, 3, 3, contiguous without a seed.
-        let folds = k_fold(10, 3, None).unwrap();
+        let folds = k_fold_in_order(10, 3).unwrap();
         assert_eq!(folds[0].test, vec![0, 1, 2, 3]);
         assert_eq!(folds[1].test, vec![4, 5, 6]);
         assert_eq!(folds[2].test, vec![7, 8, 9]);
         every_sample_tested_once(&folds, 10);
-        let shuffled = k_fold(10, 3, Some(7)).unwrap();
+        let shuffled = k_fold(10, 3, 7).unwrap();
         every_sample_tested_once(&shuffled, 10);
         assert_ne!(shuffled, folds);
         assert_eq!(
             shuffled,
-            k_fold(10, 3, Some(7)).unwrap(),
+            k_fold(10, 3, 7).unwrap(),
             "seeded means repeatable"
         );
     }
 
     #[test]
     fn bad_fold_counts_are_errors() {
-        assert_eq!(k_fold(10, 1, None), Err(Error::TooFewFolds(1)));
+        assert_eq!(k_fold_in_order(10, 1), Err(Error::TooFewFolds(1)));
         assert_eq!(
-            k_fold(2, 3, None),
+            k_fold_in_order(2, 3),
             Err(Error::TooFewSamples {
                 folds: 3,
                 samples: 2

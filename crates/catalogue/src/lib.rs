@@ -1,0 +1,100 @@
+//! The workbook's light core, shared by the CLI, the lessons' harness and the tests:
+//!
+//! - [`catalogue`]: the one table of sections and topics (`catalogue.toml`);
+//! - [`report`]: what a lesson writes (`report.json`: claims, metrics, artefacts);
+//! - [`generate`]: the texts derived from the catalogue (README index, the lesson packages'
+//!   `[[example]]` entries, the question and answer in each lesson's header);
+//! - [`notebook`]: the evcxr notebook generated from a lesson's source.
+//!
+//! It depends on serde, serde_json and toml only, so that the `workbook` command builds in
+//! seconds. Library code returns typed errors ([`Error`]) and never prints.
+
+pub mod catalogue;
+pub mod generate;
+pub mod notebook;
+pub mod report;
+
+use std::path::{Path, PathBuf};
+
+pub use catalogue::{ArtefactKind, Catalogue, Difficulty, Entry, Section, Status};
+pub use report::{Artefact, BuildInfo, Claim, Report};
+
+/// The errors of the light core. Each names the file or the thing it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // The cause is part of the message (and not a `source`: thiserror would treat a field of that name as one), so the error prints as one line.
+    #[error("cannot read or write {path}: {cause}")]
+    Io {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("unknown topic {name:?}{}", suggest(suggestions))]
+    UnknownTopic {
+        name: String,
+        suggestions: Vec<String>,
+    },
+    #[error("the catalogue {path} is invalid: {message}")]
+    Catalogue { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Manifest { path: PathBuf, message: String },
+    #[error("{path} is not a lesson report: {message}")]
+    Report { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Source { path: PathBuf, message: String },
+}
+
+fn suggest(names: &[String]) -> String {
+    if names.is_empty() {
+        "; `workbook list` shows every topic".to_string()
+    } else {
+        format!("; did you mean {}?", names.join(", "))
+    }
+}
+
+impl Error {
+    /// An input/output error on `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.to_path_buf(),
+            cause: source,
+        }
+    }
+}
+
+/// The workspace's root folder (where `Cargo.toml`, `catalogue.toml`, `datasets/` and `target/`
+/// are), fixed at build time. `WORKBOOK_ROOT` overrides it for a binary moved elsewhere.
+pub fn workspace_root() -> PathBuf {
+    let root = match std::env::var_os("WORKBOOK_ROOT") {
+        Some(root) => PathBuf::from(root),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+    };
+    std::fs::canonicalize(&root).unwrap_or(root)
+}
+
+/// The default output folder of a lesson: `target/workbook/<lesson>` in this workspace.
+pub fn default_out_dir(lesson: &str) -> PathBuf {
+    workspace_root()
+        .join("target")
+        .join("workbook")
+        .join(lesson)
+}
+
+/// Reads a text file, the error naming it.
+pub fn read_text(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+}
+
+/// Writes a file so that a reader never sees half of it: the text goes to a temporary file beside
+/// it, which then replaces the old one in one rename.
+pub fn write_atomically(path: &Path, text: &str) -> Result<(), Error> {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, text).map_err(|e| Error::io(&temporary, e))?;
+    std::fs::rename(&temporary, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        Error::io(path, e)
+    })
+}

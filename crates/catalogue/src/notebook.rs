@@ -1,0 +1,497 @@
+//! Turns a lesson's source into a Jupyter notebook for the evcxr Rust kernel.
+//!
+//! The format follows the "percent" convention of jupytext, written with Rust comments:
+//!
+//! * the `//!` header becomes the first, markdown, cell;
+//! * an unindented line `// %%` (optionally `// %% a title`) starts a new code cell;
+//! * a line `// %% [markdown]` starts a markdown cell made of the `//` comment lines after it;
+//! * without markers, every top-level item (a blank line followed by an unindented line) starts a
+//!   new code cell, so `use` lines, helper functions and `main` land in cells of their own.
+//!
+//! Two generated code cells are tagged `workbook-setup`: the evcxr `:dep` lines that make the
+//! project's crates available, and the final call of `main`. Every other code cell is the source,
+//! line for line: [`Notebook::source_code`] joins them, and [`lesson_code`] is what they must equal.
+
+use serde_json::{Value, json};
+
+use crate::Error;
+use crate::catalogue::LessonSite;
+
+/// The tag carried by cells the generator adds around the lesson's own code.
+pub const SETUP_TAG: &str = "workbook-setup";
+
+/// The nbformat version written (4.5 is the first minor version with cell ids).
+pub const NBFORMAT: (u64, u64) = (4, 5);
+
+/// One notebook cell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub kind: CellKind,
+    pub source: String,
+    /// Generated cells (setup, the call of `main`) rather than lines of the lesson.
+    pub setup: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    Markdown,
+    Code,
+}
+
+/// A notebook in memory; [`Notebook::to_json`] writes nbformat 4.5.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notebook {
+    pub lesson: String,
+    pub cells: Vec<Cell>,
+}
+
+/// The lines of a lesson that belong in code cells: everything but the `//!` header and the cell
+/// markers. The notebook's lesson cells must join to exactly this.
+pub fn lesson_code(source: &str) -> String {
+    let mut lines = body_lines(source);
+    let mut code = Vec::new();
+    let mut in_markdown = false;
+    for line in lines.by_ref() {
+        match marker(line) {
+            Some(Marker::Markdown) => in_markdown = true,
+            Some(Marker::Code) => in_markdown = false,
+            None if in_markdown && line.trim_start().starts_with("//") => {}
+            None => {
+                in_markdown = false;
+                code.push(line);
+            }
+        }
+    }
+    collapse_blank(&code.join("\n"))
+}
+
+/// Trims blank lines at both ends and collapses each run of blank lines into one, so that cell
+/// boundaries (where the generator drops the blank lines between cells) compare equal.
+fn collapse_blank(text: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        if line.trim().is_empty() && out.last().is_none_or(|l| l.trim().is_empty()) {
+            continue;
+        }
+        out.push(line);
+    }
+    trim_blank(&out).join("\n")
+}
+
+enum Marker {
+    Code,
+    Markdown,
+}
+
+fn marker(line: &str) -> Option<Marker> {
+    // Only unindented markers count: a cell boundary inside a function would cut it in two.
+    let rest = line.trim_end().strip_prefix("// %%")?;
+    if rest.trim_start().starts_with("[markdown]") {
+        Some(Marker::Markdown)
+    } else {
+        Some(Marker::Code)
+    }
+}
+
+/// The source after the `//!` header (and the blank lines that follow it).
+fn body_lines(source: &str) -> impl Iterator<Item = &str> {
+    source.lines().skip_while(|l| l.starts_with("//!"))
+}
+
+fn header(source: &str) -> String {
+    source
+        .lines()
+        .take_while(|l| l.starts_with("//!"))
+        .map(|l| l.strip_prefix("//!").unwrap_or(l))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn trim_blank<'a>(lines: &[&'a str]) -> Vec<&'a str> {
+    let start = lines
+        .iter()
+        .position(|l| !l.trim().is_empty())
+        .unwrap_or(lines.len());
+    let end = lines
+        .iter()
+        .rposition(|l| !l.trim().is_empty())
+        .map_or(start, |e| e + 1);
+    lines[start..end].to_vec()
+}
+
+/// The evcxr `:dep` lines for the crates a lesson's `use` lines name. Versions and features come
+/// from the workspace manifest so that the notebook builds what the lesson builds.
+fn dependency_lines(code: &str, manifest: &str) -> Result<Vec<String>, Error> {
+    let invalid = |message: String| Error::Manifest {
+        path: "Cargo.toml".into(),
+        message,
+    };
+    let table: toml::Table =
+        toml::from_str(manifest).map_err(|e| invalid(format!("does not parse: {e}")))?;
+    let deps = table
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.as_table())
+        .ok_or_else(|| invalid("no [workspace.dependencies] table".into()))?;
+    let mut lines = Vec::new();
+    for (name, spec) in deps {
+        let ident = name.replace('-', "_");
+        let used = code.lines().any(|l| {
+            let l = l.trim_start();
+            l.starts_with(&format!("use {ident}::"))
+                || l.starts_with(&format!("use {ident};"))
+                || l.contains(&format!(" {ident}::"))
+                || l.contains(&format!("({ident}::"))
+        });
+        if !used {
+            continue;
+        }
+        let spec = match spec {
+            // The library crates of this workspace, found from the notebooks/ folder.
+            toml::Value::Table(t) if t.contains_key("path") => {
+                let path = t["path"].as_str().unwrap_or_default();
+                format!("{{ path = \"../{path}\" }}")
+            }
+            other => other.to_string(),
+        };
+        lines.push(format!(":dep {name} = {spec}"));
+    }
+    Ok(lines)
+}
+
+impl Notebook {
+    /// Builds the notebook of one lesson from its source and the workspace's `Cargo.toml` text.
+    pub fn from_lesson(lesson: &str, source: &str, manifest: &str) -> Result<Notebook, Error> {
+        let mut cells = vec![Cell {
+            kind: CellKind::Markdown,
+            source: header(source),
+            setup: false,
+        }];
+        let deps = dependency_lines(source, manifest)?;
+        cells.push(Cell {
+            kind: CellKind::Code,
+            source: deps.join("\n"),
+            setup: true,
+        });
+
+        let lines: Vec<&str> = body_lines(source).collect();
+        let mut current: Vec<&str> = Vec::new();
+        let mut markdown: Option<Vec<&str>> = None;
+        let flush = |cells: &mut Vec<Cell>, current: &mut Vec<&str>| {
+            let code = trim_blank(current);
+            if !code.is_empty() {
+                cells.push(Cell {
+                    kind: CellKind::Code,
+                    source: code.join("\n"),
+                    setup: false,
+                });
+            }
+            current.clear();
+        };
+        for (i, line) in lines.iter().enumerate() {
+            if let Some(m) = marker(line) {
+                flush(&mut cells, &mut current);
+                if let Marker::Markdown = m {
+                    markdown = Some(Vec::new());
+                }
+                continue;
+            }
+            if let Some(text) = markdown.as_mut() {
+                if let Some(comment) = line.trim_start().strip_prefix("//") {
+                    text.push(comment.strip_prefix(' ').unwrap_or(comment));
+                    continue;
+                }
+                let text = markdown.take().unwrap_or_default();
+                cells.push(Cell {
+                    kind: CellKind::Markdown,
+                    source: trim_blank(&text).join("\n"),
+                    setup: false,
+                });
+            }
+            // A new top-level item after a blank line starts a new cell.
+            let item_start = i > 0
+                && lines[i - 1].trim().is_empty()
+                && !line.is_empty()
+                && !line.starts_with(char::is_whitespace)
+                && !line.starts_with('}')
+                && !line.starts_with(')');
+            if item_start && !trim_blank(&current).is_empty() {
+                flush(&mut cells, &mut current);
+            }
+            current.push(line);
+        }
+        if let Some(text) = markdown.take() {
+            cells.push(Cell {
+                kind: CellKind::Markdown,
+                source: trim_blank(&text).join("\n"),
+                setup: false,
+            });
+        }
+        flush(&mut cells, &mut current);
+        cells.push(Cell {
+            kind: CellKind::Code,
+            source: "if let Err(error) = main() {\n    eprintln!(\"{error:#}\");\n}".into(),
+            setup: true,
+        });
+        Ok(Notebook {
+            lesson: lesson.to_string(),
+            cells,
+        })
+    }
+
+    /// The lesson's own code cells joined by blank lines, the generated setup cells left out.
+    pub fn source_code(&self) -> String {
+        let cells: Vec<&str> = self
+            .cells
+            .iter()
+            .filter(|c| c.kind == CellKind::Code && !c.setup)
+            .map(|c| c.source.as_str())
+            .collect();
+        collapse_blank(&cells.join("\n\n"))
+    }
+
+    /// The notebook as nbformat 4.5 JSON, with the evcxr kernel named in its metadata. Cell ids are
+    /// stable (`<lesson>-<index>`), so regenerating an unchanged lesson gives the same file.
+    pub fn to_json(&self) -> Value {
+        let cells: Vec<Value> = self
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                let id = format!("{}-{i}", self.lesson.replace('_', "-"));
+                let metadata = if cell.setup {
+                    json!({ "tags": [SETUP_TAG] })
+                } else {
+                    json!({})
+                };
+                match cell.kind {
+                    CellKind::Markdown => json!({
+                        "cell_type": "markdown", "id": id, "metadata": metadata,
+                        "source": source_lines(&cell.source),
+                    }),
+                    CellKind::Code => json!({
+                        "cell_type": "code", "id": id, "metadata": metadata,
+                        "execution_count": null, "outputs": [],
+                        "source": source_lines(&cell.source),
+                    }),
+                }
+            })
+            .collect();
+        json!({
+            "nbformat": NBFORMAT.0,
+            "nbformat_minor": NBFORMAT.1,
+            "metadata": {
+                "kernelspec": { "name": "rust", "display_name": "Rust", "language": "rust" },
+                "language_info": {
+                    "name": "Rust", "file_extension": ".rs", "mimetype": "text/rust",
+                    "codemirror_mode": "rust", "pygment_lexer": "rust",
+                },
+                "workbook": { "lesson": self.lesson, "generated_by": "workbook dev sync" },
+            },
+            "cells": cells,
+        })
+    }
+
+    /// The JSON text written to `notebooks/<lesson>.ipynb` (one space indent, as Jupyter writes).
+    pub fn to_text(&self) -> String {
+        let mut text = serde_json::to_string_pretty(&self.to_json()).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+/// The notebook of a lesson of this workspace, built from its source and the root `Cargo.toml`
+/// under `root`.
+pub fn for_lesson(root: &std::path::Path, site: &LessonSite) -> Result<Notebook, Error> {
+    let source = crate::read_text(&root.join(site.source()))?;
+    let manifest = crate::read_text(&root.join("Cargo.toml"))?;
+    Notebook::from_lesson(site.name, &source, &manifest)
+}
+
+/// Jupyter stores a cell's source as a list of lines, each but the last ending in a newline.
+fn source_lines(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let last = lines.len() - 1;
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i < last {
+                format!("{l}\n")
+            } else {
+                l.to_string()
+            }
+        })
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Checks a notebook's JSON against the parts of the nbformat 4 schema that readers rely on: the
+/// version, a metadata object, and cells with a known type, a unique valid id (from 4.5 on), a
+/// metadata object and a source; code cells with `outputs` and `execution_count`. Returns every
+/// problem found; an empty list means valid.
+pub fn validate(notebook: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let major = notebook.get("nbformat").and_then(Value::as_u64);
+    let minor = notebook.get("nbformat_minor").and_then(Value::as_u64);
+    if major != Some(4) {
+        problems.push(format!("nbformat is {major:?}, not 4"));
+    }
+    if minor.is_none() {
+        problems.push("nbformat_minor is missing".into());
+    }
+    if !notebook.get("metadata").is_some_and(Value::is_object) {
+        problems.push("metadata is not an object".into());
+    }
+    let Some(cells) = notebook.get("cells").and_then(Value::as_array) else {
+        problems.push("cells is not a list".into());
+        return problems;
+    };
+    let mut ids = std::collections::HashSet::new();
+    for (i, cell) in cells.iter().enumerate() {
+        let kind = cell.get("cell_type").and_then(Value::as_str);
+        if !matches!(kind, Some("code" | "markdown" | "raw")) {
+            problems.push(format!("cell {i}: cell_type {kind:?}"));
+        }
+        if !cell.get("metadata").is_some_and(Value::is_object) {
+            problems.push(format!("cell {i}: metadata is not an object"));
+        }
+        let source_ok = match cell.get("source") {
+            Some(Value::String(_)) => true,
+            Some(Value::Array(parts)) => parts.iter().all(Value::is_string),
+            _ => false,
+        };
+        if !source_ok {
+            problems.push(format!(
+                "cell {i}: source is neither text nor a list of text"
+            ));
+        }
+        if minor.is_some_and(|m| m >= 5) {
+            match cell.get("id").and_then(Value::as_str) {
+                Some(id)
+                    if (1..=64).contains(&id.len())
+                        && id
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+                {
+                    if !ids.insert(id.to_string()) {
+                        problems.push(format!("cell {i}: duplicate id {id:?}"));
+                    }
+                }
+                other => problems.push(format!("cell {i}: invalid id {other:?}")),
+            }
+        }
+        if kind == Some("code") {
+            if !cell.get("outputs").is_some_and(Value::is_array) {
+                problems.push(format!("cell {i}: a code cell needs outputs"));
+            }
+            if !cell
+                .get("execution_count")
+                .is_some_and(|c| c.is_null() || c.is_u64())
+            {
+                problems.push(format!("cell {i}: a code cell needs execution_count"));
+            }
+        }
+    }
+    problems
+}
+
+/// The text of a cell's `source` field, whichever of the two forms it takes.
+pub fn cell_text(cell: &Value) -> String {
+    match cell.get("source") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts.iter().filter_map(Value::as_str).collect(),
+        _ => String::new(),
+    }
+}
+
+/// Reads back the lesson code of a notebook's JSON: its code cells without the setup tag, joined.
+pub fn code_of(notebook: &Value) -> String {
+    notebook
+        .get("cells")
+        .and_then(Value::as_array)
+        .map(|cells| {
+            cells
+                .iter()
+                .filter(|c| c.get("cell_type").and_then(Value::as_str) == Some("code"))
+                .filter(|c| {
+                    !c.pointer("/metadata/tags")
+                        .and_then(Value::as_array)
+                        .is_some_and(|t| t.iter().any(|t| t == SETUP_TAG))
+                })
+                .map(cell_text)
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        })
+        .map(|code| collapse_blank(&code))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = r#"
+[workspace.dependencies]
+harness = { path = "crates/harness" }
+ndarray = { version = "=0.16.1", features = ["rayon"] }
+anyhow = "=1.0.100"
+polars = "=0.52.0"
+"#;
+
+    const SOURCE: &str = "//! # Title\n//!\n//! **Question:** why?\n\nuse anyhow::Result;\nuse ndarray::Array1;\n\n/// Doubles.\nfn double(x: f64) -> f64 {\n    x * 2.0\n\n    // still inside\n}\n\n// %% [markdown]\n// Some *prose*.\n// %% the main part\nfn main() -> Result<()> {\n    let a = Array1::from(vec![1.0]);\n\n    println!(\"{}\", double(a[0]));\n    Ok(())\n}\n";
+
+    #[test]
+    fn cells_follow_items_and_markers() {
+        let nb = Notebook::from_lesson("demo_lesson", SOURCE, MANIFEST).unwrap();
+        let kinds: Vec<_> = nb.cells.iter().map(|c| (c.kind, c.setup)).collect();
+        use CellKind::*;
+        assert_eq!(
+            kinds,
+            vec![
+                (Markdown, false),
+                (Code, true),
+                (Code, false),
+                (Code, false),
+                (Markdown, false),
+                (Code, false),
+                (Code, true)
+            ]
+        );
+        assert_eq!(nb.cells[0].source, "# Title\n\n**Question:** why?");
+        assert_eq!(
+            nb.cells[1].source,
+            ":dep anyhow = \"=1.0.100\"\n:dep ndarray = { features = [\"rayon\"], version = \"=0.16.1\" }"
+        );
+        assert!(nb.cells[3].source.contains("// still inside\n}"));
+        assert_eq!(nb.cells[4].source, "Some *prose*.");
+    }
+
+    #[test]
+    fn code_cells_equal_the_source_without_header_and_markers() {
+        let nb = Notebook::from_lesson("demo_lesson", SOURCE, MANIFEST).unwrap();
+        assert_eq!(nb.source_code(), lesson_code(SOURCE));
+        assert!(!lesson_code(SOURCE).contains("%%"));
+        assert!(!lesson_code(SOURCE).contains("prose"));
+        let json = nb.to_json();
+        assert!(validate(&json).is_empty(), "{:?}", validate(&json));
+        assert_eq!(code_of(&json), nb.source_code());
+        // The JSON survives a round trip through its text.
+        let back: Value = serde_json::from_str(&nb.to_text()).unwrap();
+        assert_eq!(back, json);
+    }
+
+    #[test]
+    fn validation_finds_broken_notebooks() {
+        let nb = Notebook::from_lesson("demo_lesson", SOURCE, MANIFEST).unwrap();
+        let mut json = nb.to_json();
+        json["nbformat"] = json!(3);
+        json["cells"][1]["id"] = json!("demo-lesson-0");
+        json["cells"][2].as_object_mut().unwrap().remove("outputs");
+        json["cells"][3]["source"] = json!(42);
+        let problems = validate(&json);
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(problems[1].contains("duplicate id"));
+    }
+}

@@ -1,0 +1,66 @@
+//! `workbook`: browse the catalogue of interview topics, run their lessons and read their reports.
+//!
+//! Learner commands (`list`, `show`, `run`, `search`) each live in a module of [`commands`];
+//! maintainer commands sit under `workbook dev` ([`commands::dev`]).
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "workbook",
+    version,
+    about = "Data-science interview questions answered with running Rust code",
+    after_help = "Start with `workbook list`, then `workbook show <topic>` and `workbook run <topic>`."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List sections and topics with their status.
+    List(commands::list::Args),
+    /// Show a topic: its question and hint, the project's answer, the last report and how to run it.
+    Show(commands::show::Args),
+    /// Run a topic's lesson and print its report (or every ready lesson with --all).
+    Run(commands::run::Args),
+    /// Find topics by words in their title, question and answer.
+    Search(commands::search::Args),
+    /// Maintainer commands: regenerate and check what derives from the catalogue.
+    #[command(subcommand)]
+    Dev(commands::dev::Command),
+}
+
+fn main() -> ExitCode {
+    restore_sigpipe();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::List(args) => commands::list::run(args),
+        Command::Show(args) => commands::show::run(args),
+        Command::Run(args) => commands::run::run(args),
+        Command::Search(args) => commands::search::run(args),
+        Command::Dev(command) => commands::dev::run(command),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`workbook list | head`) would panic.
+/// Restoring the default makes the process end quietly, as command-line tools do.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}

@@ -1,0 +1,236 @@
+//! # The bias–variance trade-off, measured
+//!
+//! **Question:** What is the bias–variance trade-off, and how can you see it in numbers?
+//!
+//! **Answer:** A model's expected test error splits into three parts: bias² (how far the average
+//! fitted model is from the truth — too simple a model misses the shape), variance (how much the
+//! fit changes from one training set to the next — too flexible a model chases the noise) and the
+//! noise no model can remove. Adding flexibility trades the first for the second, so test error
+//! falls, bottoms out and rises again: a U. This lesson fits polynomials of growing degree to a
+//! noisy curve on hundreds of training sets — the same 25 inputs, fresh noise each time — so the
+//! parts can be measured against the known truth (on real data the bootstrap plays the role of the
+//! fresh sets), and checks that the three parts add up to the test error it measures directly.
+//!
+//! **Run:** `cargo run --example bias_variance_tradeoff` (add `-- --quick` for a short run).
+
+use harness::measure::{mean, standard_error};
+use harness::plot::LineChart;
+use harness::prelude::*;
+use linfa::prelude::*;
+use linfa_linear::LinearRegression;
+use ndarray::{Array1, Array2};
+use rand_distr::{Distribution, Normal};
+
+const NOISE_SD: f64 = 0.3;
+
+/// The true curve: smooth, with odd and even parts, which a degree-4 or 5 polynomial follows well.
+fn truth(x: f64) -> f64 {
+    (3.0 * x).sin() + 0.5 * (2.0 * x).cos()
+}
+
+/// Chebyshev polynomials T₁ … T_degree of x in [−1, 1]: the same functions as x, x², …, but far
+/// better conditioned for least squares. (The intercept is the regression's own.)
+fn features(x: &[f64], degree: usize) -> Array2<f64> {
+    Array2::from_shape_fn((x.len(), degree), |(i, k)| {
+        ((k + 1) as f64 * x[i].acos()).cos()
+    })
+}
+
+fn main() -> Outcome {
+    let mut lesson = start_lesson!()?;
+    let sets = lesson.pick(400, 150);
+    let degrees: Vec<usize> = (1..=10).collect();
+    let n_train = 25;
+    // The test points stay inside the training range: the trade-off, not extrapolation, is the topic.
+    let grid: Vec<f64> = (0..60).map(|i| -0.9 + 1.8 * i as f64 / 59.0).collect();
+    let noise = Normal::new(0.0, NOISE_SD)?;
+    let mut rng = lesson.rng(1);
+
+    // Draw the training sets once, so every degree sees the same data. The inputs are the same
+    // evenly spaced points in every set and only the noise is redrawn (the "fixed design" of the
+    // textbook decomposition). With inputs drawn at random, an unlucky set with a gap makes a
+    // degree-10 fit swing wildly, and its variance becomes so heavy-tailed that no number of sets
+    // pins it down.
+    let design: Vec<f64> = (0..n_train)
+        .map(|i| -1.0 + 2.0 * i as f64 / (n_train - 1) as f64)
+        .collect();
+    let training: Vec<(Vec<f64>, Vec<f64>)> = (0..sets)
+        .map(|_| {
+            let x = design.clone();
+            let y = x
+                .iter()
+                .map(|&x| truth(x) + noise.sample(&mut rng))
+                .collect();
+            (x, y)
+        })
+        .collect();
+    // Fresh noisy targets at the grid, one per training set, to measure test error directly.
+    let test_y: Vec<Vec<f64>> = (0..sets)
+        .map(|_| {
+            grid.iter()
+                .map(|&x| truth(x) + noise.sample(&mut rng))
+                .collect()
+        })
+        .collect();
+
+    let grid_features: Vec<Array2<f64>> = degrees.iter().map(|&d| features(&grid, d)).collect();
+    let mut rows = Vec::new();
+    let mut test_by_set: Vec<Vec<f64>> = Vec::new();
+    println!(
+        "{sets} training sets of {n_train} points, noise SD {NOISE_SD} (noise² = {:.3})",
+        NOISE_SD * NOISE_SD
+    );
+    println!(
+        "{:>6} {:>10} {:>10} {:>10} {:>12} {:>12}",
+        "degree", "bias²", "variance", "sum", "test MSE", "train MSE"
+    );
+    for (d_idx, &degree) in degrees.iter().enumerate() {
+        // Predictions of every fitted model at every grid point: sets × grid.
+        let mut predictions = Array2::<f64>::zeros((sets, grid.len()));
+        let mut train_mse = 0.0;
+        for (s, (x, y)) in training.iter().enumerate() {
+            let data = Dataset::new(features(x, degree), Array1::from(y.clone()));
+            let model = LinearRegression::default().fit(&data)?;
+            predictions
+                .row_mut(s)
+                .assign(&model.predict(&grid_features[d_idx]));
+            let fitted = model.predict(data.records());
+            train_mse += fitted
+                .iter()
+                .zip(y)
+                .map(|(f, y)| (f - y).powi(2))
+                .sum::<f64>()
+                / n_train as f64;
+        }
+        train_mse /= sets as f64;
+        // The average fit over the sets estimates the expected fit, but with its own sampling
+        // error: E[(average − truth)²] = bias² + variance / sets. Subtracting the estimated
+        // variance / (sets − 1) at each point makes the bias² estimate unbiased.
+        let average = predictions.mean_axis(ndarray::Axis(0)).unwrap_or_default();
+        let spread = predictions.var_axis(ndarray::Axis(0), 0.0);
+        let bias2 = grid
+            .iter()
+            .zip(&average)
+            .zip(&spread)
+            .map(|((&x, a), v)| (a - truth(x)).powi(2) - v / (sets - 1) as f64)
+            .sum::<f64>()
+            / grid.len() as f64;
+        let variance = spread.mean().unwrap_or(0.0);
+        // Test error per training set (each with its own fresh noisy targets), then the mean.
+        let per_set: Vec<f64> = (0..sets)
+            .map(|s| {
+                (0..grid.len())
+                    .map(|g| (predictions[[s, g]] - test_y[s][g]).powi(2))
+                    .sum::<f64>()
+                    / grid.len() as f64
+            })
+            .collect();
+        let test_mse = mean(&per_set);
+        test_by_set.push(per_set);
+        let sum = bias2 + variance + NOISE_SD * NOISE_SD;
+        println!(
+            "{degree:>6} {bias2:>10.4} {variance:>10.4} {sum:>10.4} {test_mse:>12.4} {train_mse:>12.4}"
+        );
+        lesson.metric(format!("bias2 degree {degree}"), bias2);
+        lesson.metric(format!("variance degree {degree}"), variance);
+        lesson.metric(format!("test mse degree {degree}"), test_mse);
+        rows.push((degree as f64, bias2, variance, sum, test_mse, train_mse));
+    }
+
+    // The claims. Bias² at degree 1 (a straight line for a sine) against the flexible models;
+    // variance of the most flexible against a modest one.
+    let at = |d: usize| rows[d - 1];
+    let best = rows
+        .iter()
+        .min_by(|a, b| a.4.total_cmp(&b.4))
+        .map(|r| r.0 as usize)
+        .unwrap_or(0);
+    let min_err = at(best).4;
+    lesson.claim(
+        "bias² falls and variance rises with degree",
+        // Bias² is compared where the fits are stable (degrees 3–6): at degree 9 and 10 some
+        // training sets are nearly singular, the variance is heavy-tailed, and the bias²
+        // estimate (which subtracts the variance) is no more precise than ±√2·variance/sets.
+        at(1).1 > 0.05
+            && (3..=6).all(|d| at(d).1.abs() < at(1).1 / 20.0)
+            // A least-squares fit's variance grows at least in proportion to its number of
+            // coefficients (σ²·p/n at the training points): 11/4 = 2.75× from degree 3 to 10,
+            // so 2× is a safe line; near-singular sets only add to it.
+            && at(10).2 > 2.0 * at(3).2
+            && at(10).2 > at(6).2
+            && at(6).2 > at(3).2,
+        format!(
+            "bias² {:.4} (degree 1) → at most {:.5} in size for degrees 3–6; variance {:.4} (degree 3) → {:.4} (degree 6) → {:.4} (degree 10)",
+            at(1).1,
+            (3..=6).map(|d| at(d).1.abs()).fold(0.0, f64::max),
+            at(3).2,
+            at(6).2,
+            at(10).2
+        ),
+        &[("bias2_degree1", at(1).1), ("variance_degree10", at(10).2)],
+    );
+    // "Higher" must beat Monte Carlo noise: the same training sets serve every degree, so the
+    // comparison is paired, set by set, and measured in standard errors of the mean difference.
+    let paired_z = |a: usize, b: usize| {
+        let d: Vec<f64> = test_by_set[a - 1]
+            .iter()
+            .zip(&test_by_set[b - 1])
+            .map(|(x, y)| x - y)
+            .collect();
+        mean(&d) / standard_error(&d)
+    };
+    let (z_left, z_right) = (paired_z(1, best), paired_z(10, best));
+    lesson.claim(
+        "test error is U-shaped",
+        (3..=8).contains(&best) && z_left > 3.0 && z_right > 3.0,
+        format!(
+            "lowest test MSE {min_err:.4} at degree {best}; {:.4} at degree 1 ({z_left:.1} paired standard errors higher) and {:.4} at degree 10 ({z_right:.1} higher)",
+            at(1).4,
+            at(10).4
+        ),
+        &[("best_degree", best as f64), ("min_test_mse", min_err), ("z_left", z_left), ("z_right", z_right)],
+    );
+    // The decomposition is an identity in expectation. The measured test error is a mean over the
+    // sets, with standard error sd/√sets; the sum of the parts should lie within 4 of them.
+    let worst_z = rows
+        .iter()
+        .zip(&test_by_set)
+        .map(|(r, m)| (r.3 - r.4).abs() / standard_error(m))
+        .fold(0.0, f64::max);
+    let worst_gap = rows
+        .iter()
+        .map(|r| (r.3 - r.4).abs() / r.4)
+        .fold(0.0, f64::max);
+    lesson.claim(
+        "bias² + variance + noise adds up to the measured test error",
+        worst_z < 4.0,
+        format!(
+            "largest gap {:.2} % of the test error, {worst_z:.1} standard errors of its Monte Carlo estimate",
+            worst_gap * 100.0
+        ),
+        &[("worst_relative_gap", worst_gap), ("worst_z", worst_z)],
+    );
+
+    figure!(lesson, "bias_variance", plot::SIZE, |root| {
+        LineChart::new(
+            "Polynomial fits to a noisy curve: the error's parts",
+            "polynomial degree",
+            "mean squared error",
+        )
+        .series("bias²", rows.iter().map(|r| (r.0, r.1)).collect())
+        .series("variance", rows.iter().map(|r| (r.0, r.2)).collect())
+        .series(
+            "test MSE (measured)",
+            rows.iter().map(|r| (r.0, r.4)).collect(),
+        )
+        .series("training MSE", rows.iter().map(|r| (r.0, r.5)).collect())
+        .series(
+            "noise²",
+            vec![(1.0, NOISE_SD * NOISE_SD), (10.0, NOISE_SD * NOISE_SD)],
+        )
+        .draw(&root)?;
+    })?;
+
+    lesson.finish()?;
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! # Broadcasting and vectorisation (NumPy → ndarray)
+//!
+//! **Question:** What are the broadcasting rules, and why is vectorised code fast?
+//!
+//! **Answer:** Line the shapes up from the right; each pair of dimensions must be equal or one of
+//! them 1, and a 1 (or a missing dimension) is stretched to match. ndarray stretches it with a
+//! stride of 0, so a broadcast view allocates nothing and reads the same memory again. Shapes that
+//! do not fit are an error, not a guess. Centring every column of a matrix by its mean is then one
+//! expression, `&x - &means`; the lesson checks the column means become 0 and times it against
+//! hand-written loops, which give identical numbers.
+//!
+//! **Run:** `cargo run --example broadcasting` (add `-- --quick` for a short run).
+
+use anyhow::Result;
+use harness::measure::{self, CountingAllocator, count_allocations};
+use harness::prelude::*;
+use ndarray::{Array1, Array2, Axis, IxDyn};
+use ndarray_rand::RandomExt;
+use rand_distr::Normal;
+
+#[global_allocator]
+static ALLOC: CountingAllocator = CountingAllocator;
+
+fn main() -> Outcome {
+    let mut lesson = start_lesson!()?;
+
+    // The rule, written out: align shapes from the right, pad the shorter with 1s, and in each
+    // position the sizes must agree or one must be 1.
+    let pairs: [(&[usize], &[usize]); 6] = [
+        (&[3, 1], &[1, 4]),
+        (&[4], &[3, 4]),
+        (&[5, 1, 3], &[4, 1]),
+        (&[3], &[3, 4]),
+        (&[2, 3], &[3, 2]),
+        (&[1], &[7, 1, 2]),
+    ];
+    let mut agree = 0;
+    for (a, b) in pairs {
+        let ours = broadcast_shape(a, b);
+        // ndarray's own answer: if any joint shape exists it is the element-wise maximum of the
+        // right-aligned shapes, so ask `broadcast` (which returns None when it cannot) for that.
+        let joint = elementwise_max(a, b);
+        let x = ndarray::ArrayD::<f64>::zeros(IxDyn(a));
+        let y = ndarray::ArrayD::<f64>::zeros(IxDyn(b));
+        let ndarray_accepts =
+            x.broadcast(IxDyn(&joint)).is_some() && y.broadcast(IxDyn(&joint)).is_some();
+        if ours.as_ref().ok() == ndarray_accepts.then_some(&joint) {
+            agree += 1;
+        }
+        match &ours {
+            Ok(shape) => println!("{a:?} with {b:?} → {shape:?}"),
+            Err(e) => println!("{a:?} with {b:?} → error: {e}"),
+        }
+    }
+    let incompatible = broadcast_shape(&[3], &[3, 4]);
+    lesson.claim(
+        "the broadcasting rule agrees with ndarray, and an incompatible pair is an error",
+        agree == pairs.len() && incompatible.is_err(),
+        format!(
+            "{agree} of {} shape pairs agree with ndarray's broadcast(); (3,) with (3, 4) gives: {}",
+            pairs.len(),
+            incompatible.as_ref().err().map_or("no error".into(), |e| e.clone())
+        ),
+        &[("pairs_agreeing", agree as f64)],
+    );
+
+    // Centring the wine data. mean_axis(Axis(0)) gives a vector of 13 column means, shape (13,);
+    // subtracting it from the (178, 13) matrix stretches it over the rows.
+    let wine = datasets::wine()?;
+    let x = &wine.features;
+    let means: Array1<f64> = x.mean_axis(Axis(0)).expect("wine has rows");
+
+    // A broadcast view repeats the vector with a row stride of 0 and allocates nothing.
+    let (strides, stats) = count_allocations(|| {
+        let view = means
+            .broadcast(x.dim())
+            .expect("(13,) broadcasts to (178, 13)");
+        // Copy the strides into a fixed array: collecting them into a Vec would itself allocate.
+        [view.strides()[0], view.strides()[1]]
+    })?;
+    lesson.claim(
+        "a broadcast view has stride 0 and allocates nothing",
+        strides[0] == 0 && stats.allocations == 0,
+        format!(
+            "means.broadcast((178, 13)) has strides {strides:?} and made {} allocations",
+            stats.allocations
+        ),
+        &[
+            ("broadcast_row_stride", strides[0] as f64),
+            ("allocations", stats.allocations as f64),
+        ],
+    );
+
+    let centred = x - &means;
+    let centred_means = centred.mean_axis(Axis(0)).expect("wine has rows");
+    // Summing n values of magnitude up to |x| leaves a rounding error of at most about
+    // n · ε · max|x|, per column; that is the tolerance, not an arbitrary small number.
+    let n = x.nrows() as f64;
+    let worst = centred_means
+        .iter()
+        .zip(x.columns())
+        .map(|(m, col)| {
+            let bound = n * f64::EPSILON * col.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
+            m.abs() / bound
+        })
+        .fold(0.0, f64::max);
+    lesson.claim(
+        "centred columns have mean ≈ 0",
+        worst <= 1.0,
+        format!(
+            "the largest |column mean| after centring is {:.1e}, {:.2} of its rounding bound n·ε·max|x|",
+            centred_means.iter().fold(0.0_f64, |a, v| a.max(v.abs())),
+            worst
+        ),
+        &[("worst_mean_over_bound", worst)],
+    );
+
+    // Timing: centring a larger matrix three ways. Loops index every element; the broadcast
+    // expression allocates the result and runs a flat loop; the in-place form (`x -= &means`)
+    // reuses the input's buffer. All three compute x[i, j] − m[j] for the same m, so the results
+    // must be identical to the last bit.
+    let (rows, cols) = lesson.pick((4000, 500), (1000, 200));
+    let mut rng = lesson.rng(1);
+    let big = Array2::random_using((rows, cols), Normal::new(5.0, 2.0)?, &mut rng);
+    let big_means = big.mean_axis(Axis(0)).expect("rows");
+    let runs = lesson.pick(10, 5);
+    let by_loops = || {
+        let mut out = Array2::<f64>::zeros((rows, cols));
+        for i in 0..rows {
+            for j in 0..cols {
+                out[[i, j]] = big[[i, j]] - big_means[j];
+            }
+        }
+        out
+    };
+    let by_broadcast = || &big - &big_means;
+    let t_loops = best_of(runs, by_loops);
+    let t_broadcast = best_of(runs, by_broadcast);
+    // The in-place form is timed on its own: each run subtracts the means once more from the
+    // working copy (only the time matters there); then a fresh copy is centred once for the check.
+    let mut work = big.clone();
+    let t_in_place = best_of(runs, || work -= &big_means);
+    work.assign(&big);
+    work -= &big_means;
+    let identical = by_loops() == by_broadcast() && work == by_broadcast();
+    println!(
+        "centring {rows}×{cols}: loops {}, broadcast {}, in place {}",
+        measure::duration(t_loops.best),
+        measure::duration(t_broadcast.best),
+        measure::duration(t_in_place.best)
+    );
+    lesson.claim(
+        "loops, the broadcast expression and the in-place form give identical results",
+        identical,
+        format!(
+            "bit-for-bit equal on a {rows}×{cols} matrix; the broadcast expression ran {:.1}× as fast as the loops",
+            t_broadcast.speedup_over(&t_loops)
+        ),
+        &[("speedup_broadcast_over_loops", t_broadcast.speedup_over(&t_loops))],
+    );
+    lesson.metric("centre_loops_s", t_loops.secs());
+    lesson.metric("centre_broadcast_s", t_broadcast.secs());
+    lesson.metric("centre_in_place_s", t_in_place.secs());
+
+    figure!(lesson, "centring_time", plot::SIZE, |root| {
+        plot::BarChart::new(
+            &format!("Centring a {rows}×{cols} matrix (best of {runs})"),
+            "milliseconds",
+        )
+        .bar("indexed loops", t_loops.secs() * 1e3)
+        .bar("&x - &means", t_broadcast.secs() * 1e3)
+        .bar("x -= &means", t_in_place.secs() * 1e3)
+        .draw(&root)?;
+    })?;
+
+    lesson.finish()?;
+    Ok(())
+}
+
+/// The sizes of two shapes position by position once aligned from the right, the shorter padded
+/// with 1s in front: (3,) and (3, 4) give [(1, 3), (3, 4)].
+fn aligned(a: &[usize], b: &[usize]) -> Vec<(usize, usize)> {
+    let n = a.len().max(b.len());
+    let at = |s: &[usize], k: usize| {
+        if k < n - s.len() {
+            1
+        } else {
+            s[k - (n - s.len())]
+        }
+    };
+    (0..n).map(|k| (at(a, k), at(b, k))).collect()
+}
+
+/// The element-wise maximum of two aligned shapes (the only candidate joint shape).
+fn elementwise_max(a: &[usize], b: &[usize]) -> Vec<usize> {
+    aligned(a, b).into_iter().map(|(x, y)| x.max(y)).collect()
+}
+
+/// NumPy's broadcasting rule: the joint shape of `a` and `b`, or why there is none.
+fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, String> {
+    aligned(a, b)
+        .into_iter()
+        .enumerate()
+        .map(|(k, pair)| match pair {
+            (x, y) if x == y => Ok(x),
+            (1, y) => Ok(y),
+            (x, 1) => Ok(x),
+            (x, y) => Err(format!(
+                "dimension {k} (from the left of the aligned shapes) is {x} in one and {y} in the other"
+            )),
+        })
+        .collect()
+}

@@ -1,0 +1,178 @@
+//! # NumPy arrays vs Python lists (a common interview question)
+//!
+//! **Question:** Why are NumPy arrays faster and smaller than Python lists?
+//!
+//! **Answer:** A Python list is an array of pointers; each points to a separate heap object that
+//! carries a reference count and a type tag beside its value, so a float costs a pointer plus an
+//! object, and every read follows the pointer and checks the type. A NumPy array stores the raw
+//! numbers side by side: 8 bytes per float, one allocation, and loops the compiler can vectorise.
+//! This lesson builds both models in Rust — `Vec<Box<PyObject>>` against `Vec<f64>` and
+//! `Array1<f64>` — counts their bytes with a counting allocator and times their sums.
+//!
+//! **Run:** `cargo run --example arrays_vs_lists` (add `-- --quick` for a short run).
+
+use anyhow::Result;
+use harness::measure::{self, CountingAllocator, count_allocations};
+use harness::plot::BarChart;
+use harness::prelude::*;
+use ndarray::Array1;
+
+#[global_allocator]
+static ALLOC: CountingAllocator = CountingAllocator;
+
+/// What a list slot points to: a heap object with a reference count and a tagged value, the way
+/// CPython lays out its objects (its float object is 24 bytes: count, type pointer, value).
+#[allow(dead_code)] // the reference count is there for its size, as in CPython; it is never read
+struct PyObject {
+    refcount: usize,
+    value: PyValue,
+}
+
+/// The dynamic type of a value: a list may mix them, so every use checks the tag.
+enum PyValue {
+    Int(i64),
+    Float(f64),
+    Str(Box<str>),
+}
+
+type PyList = Vec<Box<PyObject>>;
+
+fn py_float(v: f64) -> Box<PyObject> {
+    Box::new(PyObject {
+        refcount: 1,
+        value: PyValue::Float(v),
+    })
+}
+
+/// `sum(list)`: follow each pointer, check the type, add. A string is a TypeError, as in Python.
+fn py_sum(list: &PyList) -> Result<f64, String> {
+    let mut total = 0.0;
+    for object in list {
+        total += match &object.value {
+            PyValue::Int(i) => *i as f64,
+            PyValue::Float(f) => *f,
+            PyValue::Str(s) => {
+                return Err(format!(
+                    "unsupported operand type(s) for +: 'float' and 'str' ({s:?})"
+                ));
+            }
+        };
+    }
+    Ok(total)
+}
+
+fn main() -> Outcome {
+    let mut lesson = start_lesson!()?;
+    let n = lesson.pick(10_000_000, 1_000_000);
+    let runs = lesson.pick(7, 5);
+    let value = |i: usize| (i % 1000) as f64 * 0.5;
+
+    // A list may hold anything; an array holds one type. Summing a mixed list fails at run time.
+    let mixed: PyList = vec![
+        Box::new(PyObject {
+            refcount: 1,
+            value: PyValue::Int(1),
+        }),
+        py_float(2.5),
+        Box::new(PyObject {
+            refcount: 1,
+            value: PyValue::Str("three".into()),
+        }),
+    ];
+    println!("sum([1, 2.5, 'three']) → {:?}", py_sum(&mixed));
+    println!(
+        "sizes: PyObject {} bytes, a list slot {} bytes, an f64 {} bytes",
+        std::mem::size_of::<PyObject>(),
+        std::mem::size_of::<Box<PyObject>>(),
+        std::mem::size_of::<f64>()
+    );
+
+    // Memory, counted by the allocator while each structure is built from the same n numbers.
+    let (list, list_bytes) =
+        count_allocations(|| (0..n).map(|i| py_float(value(i))).collect::<PyList>())?;
+    let (vector, vec_bytes) = count_allocations(|| (0..n).map(value).collect::<Vec<f64>>())?;
+    let (array, array_bytes) = count_allocations(|| Array1::from_shape_fn(n, value))?;
+    let per = |s: &measure::AllocStats| s.allocated as f64 / n as f64;
+    println!(
+        "memory for {n} floats: list {} ({:.0} B each, {} allocations), Vec<f64> {} ({:.0} B each, {} allocation), Array1 {} ({:.0} B each, {} allocation)",
+        measure::bytes(list_bytes.allocated as f64),
+        per(&list_bytes),
+        list_bytes.allocations,
+        measure::bytes(vec_bytes.allocated as f64),
+        per(&vec_bytes),
+        vec_bytes.allocations,
+        measure::bytes(array_bytes.allocated as f64),
+        per(&array_bytes),
+        array_bytes.allocations
+    );
+    let memory_ratio = per(&list_bytes) / per(&array_bytes);
+    lesson.claim(
+        "boxed values take ≥ 3× the memory",
+        memory_ratio >= 3.0,
+        format!(
+            "{:.0} bytes per element boxed against {:.0} in the array ({memory_ratio:.1}×), before the allocator's own per-object overhead",
+            per(&list_bytes),
+            per(&array_bytes)
+        ),
+        &[("list_bytes_per_element", per(&list_bytes)), ("array_bytes_per_element", per(&array_bytes))],
+    );
+    lesson.metric("list_allocations", list_bytes.allocations as f64);
+
+    // Speed: the same sum three ways. The list follows a pointer and checks a tag per element and
+    // adds in one dependent chain; `Vec::iter().sum()` also adds in order, one chain; ndarray's
+    // `sum` keeps several partial sums so the adds overlap and vectorise (as NumPy's pairwise sum
+    // does).
+    let t_list = best_of(runs, || py_sum(&list));
+    let t_vec = best_of(runs, || vector.iter().sum::<f64>());
+    let t_array = best_of(runs, || array.sum());
+    let sums = (
+        py_sum(&list).map_err(anyhow::Error::msg)?,
+        vector.iter().sum::<f64>(),
+        array.sum(),
+    );
+    for (name, t) in [
+        ("list of boxed floats", t_list),
+        ("Vec<f64> iter().sum()", t_vec),
+        ("Array1::sum()", t_array),
+    ] {
+        println!(
+            "{name:<22} {:>9}  {:.2} ns per element",
+            measure::duration(t.best),
+            t.secs() * 1e9 / n as f64
+        );
+    }
+    // Every value is a multiple of 0.5 below 500 and the totals stay far below 2^53 · 0.5, so
+    // every partial sum is exact and all three must agree exactly.
+    let speedup = t_array.speedup_over(&t_list);
+    lesson.claim(
+        "the array sum is ≥ 5× faster than the boxed list's, with the same result",
+        speedup >= 5.0 && sums.0 == sums.2 && sums.1 == sums.2,
+        format!(
+            "best of {runs}: list {:.2} ns, array {:.2} ns per element ({speedup:.1}×); all sums = {}",
+            t_list.secs() * 1e9 / n as f64,
+            t_array.secs() * 1e9 / n as f64,
+            sums.2
+        ),
+        &[("speedup_array_over_list", speedup), ("speedup_vec_over_list", t_vec.speedup_over(&t_list))],
+    );
+    lesson.metric("list_sum_ns_per_element", t_list.secs() * 1e9 / n as f64);
+    lesson.metric("vec_sum_ns_per_element", t_vec.secs() * 1e9 / n as f64);
+    lesson.metric("array_sum_ns_per_element", t_array.secs() * 1e9 / n as f64);
+
+    figure!(lesson, "list_vs_array", (1100, 560), |root| {
+        let panels = root.split_evenly((1, 2));
+        BarChart::new("Bytes per float", "bytes")
+            .bar("list", per(&list_bytes))
+            .bar("Vec<f64>", per(&vec_bytes))
+            .bar("Array1", per(&array_bytes))
+            .draw(&panels[0])?;
+        BarChart::new("Sum time per float", "nanoseconds")
+            .bar("list", t_list.secs() * 1e9 / n as f64)
+            .bar("Vec<f64>", t_vec.secs() * 1e9 / n as f64)
+            .bar("Array1", t_array.secs() * 1e9 / n as f64)
+            .draw(&panels[1])?;
+    })?;
+
+    lesson.finish()?;
+    Ok(())
+}

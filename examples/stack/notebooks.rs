@@ -1,0 +1,149 @@
+//! # Notebooks: Jupyter for Rust lessons
+//!
+//! **Question:** How do Jupyter notebooks fit a Rust workflow, and how are this project's notebooks
+//! made?
+//!
+//! **Answer:** Jupyter runs Rust through the evcxr kernel, which compiles each cell as it runs and
+//! takes dependencies from `:dep` lines. Notebooks are good for exploring and bad for review (JSON
+//! diffs, hidden state, cells run out of order), so this project keeps the lesson's `.rs` file as
+//! the single source and generates the notebook from it: the `//!` header becomes a markdown cell,
+//! each top-level item or `// %%` marker starts a code cell, and `// %% [markdown]` starts prose.
+//! The generator lives in the light `catalogue` crate (`catalogue::notebook`), `workbook dev sync`
+//! refreshes `notebooks/`, and the tests fail when a notebook is stale. This lesson builds every
+//! lesson's notebook and checks that each is valid nbformat 4 and that its code cells are the
+//! source.
+//!
+//! **Run:** `cargo run --example notebooks` (add `-- --quick` for a short run).
+
+use anyhow::Context;
+use catalogue::Catalogue;
+use catalogue::notebook::{self, Notebook};
+use harness::prelude::*;
+use serde_json::Value;
+
+// %% [markdown]
+// ## Build, write and read back
+// Each notebook is generated from `examples/<section>/<lesson>.rs` and the workspace manifest (for the
+// `:dep` lines), written as JSON, parsed again and checked against the source.
+
+// %% Every lesson's notebook
+fn main() -> Outcome {
+    let mut lesson = start_lesson!()?;
+    let root = catalogue::workspace_root();
+    let catalogue = Catalogue::load()?;
+    let lessons = catalogue.ready_sites();
+
+    let mut valid = 0;
+    let mut faithful = 0;
+    let mut committed_fresh = 0;
+    let mut cells = 0;
+    println!(
+        "{:<28} {:>6} {:>6} {:>9}  checks",
+        "lesson", "cells", "code", "JSON"
+    );
+    for site in &lessons {
+        let name = site.name;
+        let book = notebook::for_lesson(&root, site)?;
+        let text = book.to_text();
+        let path = lesson.out_file(&format!("{name}.ipynb"));
+        std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+        lesson.record(ArtefactKind::Data, &path)?;
+
+        // Read the file back as any Jupyter client would, then check it.
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+        let problems = notebook::validate(&json);
+        let source = std::fs::read_to_string(root.join(site.source()))?;
+        let same_code = notebook::code_of(&json) == notebook::lesson_code(&source);
+        let fresh = std::fs::read_to_string(root.join("notebooks").join(format!("{name}.ipynb")))
+            .is_ok_and(|committed| committed == text);
+        valid += problems.is_empty() as usize;
+        faithful += same_code as usize;
+        committed_fresh += fresh as usize;
+        cells += book.cells.len();
+        let code_cells = book
+            .cells
+            .iter()
+            .filter(|c| c.kind == notebook::CellKind::Code)
+            .count();
+        println!(
+            "{name:<28} {:>6} {code_cells:>6} {:>9}  {}{}{}",
+            book.cells.len(),
+            harness::measure::bytes(text.len() as f64),
+            if problems.is_empty() {
+                "valid"
+            } else {
+                "INVALID"
+            },
+            if same_code {
+                ", code = source"
+            } else {
+                ", code differs"
+            },
+            if fresh {
+                ", notebooks/ fresh"
+            } else {
+                ", notebooks/ stale"
+            },
+        );
+        for problem in problems {
+            println!("    {problem}");
+        }
+    }
+    lesson.metric("notebooks", lessons.len() as f64);
+    lesson.metric("cells", cells as f64);
+    lesson.claim(
+        "a valid nbformat 4 notebook whose code cells equal the source",
+        valid == lessons.len() && faithful == lessons.len() && !lessons.is_empty(),
+        format!(
+            "{valid} of {} notebooks pass the nbformat 4.5 checks and {faithful} have exactly the lesson's code; {committed_fresh} match notebooks/",
+            lessons.len()
+        ),
+        &[("valid", valid as f64), ("faithful", faithful as f64)],
+    );
+
+    // The two checks are only worth something if they catch damage. Change one character of one
+    // code cell and drop one cell id, and both must complain.
+    let own_site = catalogue
+        .site("notebooks")
+        .context("notebooks is in the catalogue")?;
+    let source = std::fs::read_to_string(root.join(own_site.source()))?;
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
+    let own = Notebook::from_lesson("notebooks", &source, &manifest)?;
+    let mut damaged = own.to_json();
+    let code_cell = damaged["cells"]
+        .as_array()
+        .and_then(|c| {
+            c.iter()
+                .position(|c| c["cell_type"] == "code" && c["metadata"] == serde_json::json!({}))
+        })
+        .context("the lesson has no code cell")?;
+    let first_line = damaged["cells"][code_cell]["source"][0]
+        .as_str()
+        .unwrap_or_default()
+        .replacen("use", "usE", 1);
+    damaged["cells"][code_cell]["source"][0] = Value::String(first_line);
+    damaged["cells"][0]
+        .as_object_mut()
+        .context("cell 0 is not an object")?
+        .remove("id");
+    let caught_code = notebook::code_of(&damaged) != notebook::lesson_code(&source);
+    let caught_schema = !notebook::validate(&damaged).is_empty();
+    lesson.claim(
+        "the checks catch a changed cell and a missing id",
+        caught_code && caught_schema,
+        format!("code comparison caught the edit: {caught_code}; validation caught the id: {caught_schema}"),
+        &[],
+    );
+    let markdown = own
+        .cells
+        .iter()
+        .filter(|c| c.kind == notebook::CellKind::Markdown)
+        .count();
+    println!(
+        "this lesson's own notebook: {} cells, {markdown} of them markdown (the header and the `// %% [markdown]` block)",
+        own.cells.len()
+    );
+
+    lesson.finish()?;
+    Ok(())
+}
