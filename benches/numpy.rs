@@ -84,10 +84,10 @@ fn matmul(c: &mut Criterion) {
             bench.iter(|| a.dot(&b))
         });
         group.bench_function(BenchmarkId::new("faer_1_thread", n), |bench| {
-            bench.iter(|| kernels::matmul_faer(&a.view(), &b.view(), false))
+            bench.iter(|| kernels::matmul_faer(&a.view(), &b.view(), faer::Par::Seq))
         });
         group.bench_function(BenchmarkId::new("faer_all_threads", n), |bench| {
-            bench.iter(|| kernels::matmul_faer(&a.view(), &b.view(), true))
+            bench.iter(|| kernels::matmul_faer(&a.view(), &b.view(), faer::Par::rayon(0)))
         });
     }
     group.finish();

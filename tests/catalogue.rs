@@ -61,15 +61,16 @@ fn every_lesson_file_is_a_ready_entry_in_its_section_and_back() {
     let c = Catalogue::load().unwrap();
     let expected: BTreeSet<PathBuf> = c.ready_sites().iter().map(|s| s.source()).collect();
     let found = lesson_files();
-    for path in found.difference(&expected) {
-        panic!(
-            "{} is no ready lesson of that section in catalogue.toml",
-            path.display()
-        );
-    }
-    for path in expected.difference(&found) {
-        panic!("{} is ready in catalogue.toml but missing", path.display());
-    }
+    let strays: Vec<&PathBuf> = found.difference(&expected).collect();
+    assert!(
+        strays.is_empty(),
+        "no ready lesson of that section in catalogue.toml: {strays:?}"
+    );
+    let missing: Vec<&PathBuf> = expected.difference(&found).collect();
+    assert!(
+        missing.is_empty(),
+        "ready in catalogue.toml but missing: {missing:?}"
+    );
     for site in c.ready_sites() {
         assert!(
             root()

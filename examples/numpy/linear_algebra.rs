@@ -42,7 +42,7 @@ fn main() -> Outcome {
         let a: Array2<f64> = Array2::random_using((n, n), StandardNormal, &mut rng);
         let b: Array2<f64> = Array2::random_using((n, n), StandardNormal, &mut rng);
         let flops = 2.0 * (n as f64).powi(3);
-        let reference = matmul_faer(&a.view(), &b.view(), false);
+        let reference = matmul_faer(&a.view(), &b.view(), faer::Par::Seq);
         // Each entry is a sum of n products; its rounding error is at most about n·ε·Σ|a||b|,
         // and Σ|a||b| ≤ n·max|a|·max|b|.
         let scale = n as f64
@@ -61,10 +61,10 @@ fn main() -> Outcome {
         let t = best_of(runs, || a.dot(&b));
         check(&a.dot(&b));
         curves[1].1.push((n as f64, t.rate(flops) / 1e9));
-        let t = best_of(runs, || matmul_faer(&a.view(), &b.view(), false));
+        let t = best_of(runs, || matmul_faer(&a.view(), &b.view(), faer::Par::Seq));
         curves[2].1.push((n as f64, t.rate(flops) / 1e9));
-        let t = best_of(runs, || matmul_faer(&a.view(), &b.view(), true));
-        check(&matmul_faer(&a.view(), &b.view(), true));
+        let t = best_of(runs, || matmul_faer(&a.view(), &b.view(), faer::Par::rayon(0)));
+        check(&matmul_faer(&a.view(), &b.view(), faer::Par::rayon(0)));
         curves[3].1.push((n as f64, t.rate(flops) / 1e9));
         let row: Vec<String> = curves
             .iter()

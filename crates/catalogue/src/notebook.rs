@@ -293,7 +293,7 @@ impl Notebook {
         })
     }
 
-    /// The JSON text written to `notebooks/<lesson>.ipynb` (one space indent, as Jupyter writes).
+    /// The JSON text written to `notebooks/<lesson>.ipynb` (two-space indent, as serde_json pretty-prints; Jupyter reads any).
     pub fn to_text(&self) -> String {
         let mut text = serde_json::to_string_pretty(&self.to_json()).unwrap_or_default();
         text.push('\n');

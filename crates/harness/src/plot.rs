@@ -143,7 +143,7 @@ where
     Ok(())
 }
 
-/// Formats a tick value compactly: 1500 → "1.5k", 2e6 → "2M", 0.001 → "0.001".
+/// Formats a tick value compactly: 1500 → "1500", 15000 → "15k", 2e6 → "2M", 0.001 → "0.001".
 pub fn tick(v: f64) -> String {
     let a = v.abs();
     let trim = |s: String| {
@@ -170,13 +170,19 @@ pub fn tick(v: f64) -> String {
     }
 }
 
-/// A tick on an axis: on a linear axis of width `span`, a value that is zero up to rounding
-/// (−6e-17 from stepping across zero) is written as 0.
-pub fn axis_tick(v: f64, span: Option<f64>) -> String {
-    match span {
-        Some(span) if v.abs() <= 1e-9 * span.abs() => "0".into(),
-        _ => tick(v),
+/// A tick on a linear axis of width `span`: like [`tick`], but a value that is zero up to rounding
+/// (−6e-17 from stepping across zero) is written as 0. A log axis has no zero and uses [`tick`].
+pub fn linear_axis_tick(v: f64, span: f64) -> String {
+    if v.abs() <= 1e-9 * span.abs() {
+        "0".into()
+    } else {
+        tick(v)
     }
+}
+
+/// The tick of an axis whose linear span is known, or of a log axis (no span).
+fn tick_on(v: f64, linear_span: Option<f64>) -> String {
+    linear_span.map_or_else(|| tick(v), |span| linear_axis_tick(v, span))
 }
 
 /// One named series of points.
@@ -305,8 +311,8 @@ impl LineChart {
         house_mesh(&mut chart.configure_mesh())
             .x_desc(self.x_desc.as_str())
             .y_desc(self.y_desc.as_str())
-            .x_label_formatter(&|v| axis_tick(*v, spans.0))
-            .y_label_formatter(&|v| axis_tick(*v, spans.1))
+            .x_label_formatter(&|v| tick_on(*v, spans.0))
+            .y_label_formatter(&|v| tick_on(*v, spans.1))
             .draw()?;
         for (i, s) in self.series.iter().enumerate() {
             let c = category_color(i, self.series.len());
@@ -385,8 +391,8 @@ impl ScatterChart {
         house_mesh(&mut chart.configure_mesh())
             .x_desc(self.x_desc.as_str())
             .y_desc(self.y_desc.as_str())
-            .x_label_formatter(&|v| axis_tick(*v, Some(x1 - x0)))
-            .y_label_formatter(&|v| axis_tick(*v, Some(y1 - y0)))
+            .x_label_formatter(&|v| linear_axis_tick(*v, x1 - x0))
+            .y_label_formatter(&|v| linear_axis_tick(*v, y1 - y0))
             .draw()?;
         for (i, g) in self.groups.iter().enumerate() {
             let c = category_color(i, self.groups.len());
@@ -547,8 +553,8 @@ mod tests {
 
     #[test]
     fn ticks_are_compact() {
-        assert_eq!(axis_tick(-6e-17, Some(0.8)), "0");
-        assert_eq!(axis_tick(1e-12, None), "1e-12");
+        assert_eq!(linear_axis_tick(-6e-17, 0.8), "0");
+        assert_eq!(tick_on(1e-12, None), "1e-12");
         assert_eq!(tick(1500.0), "1500");
         assert_eq!(tick(15000.0), "15k");
         assert_eq!(tick(2e6), "2M");

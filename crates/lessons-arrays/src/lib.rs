@@ -33,10 +33,10 @@ pub fn matmul_naive(a: &ArrayView2<f64>, b: &ArrayView2<f64>) -> Array2<f64> {
     c
 }
 
-/// Matrix product with faer (cache-blocked, SIMD, parallel over rayon's pool). The ndarray inputs
-/// must be in standard (row-major) layout; they are viewed, not copied, and faer writes straight
-/// into the output array's buffer.
-pub fn matmul_faer(a: &ArrayView2<f64>, b: &ArrayView2<f64>, parallel: bool) -> Array2<f64> {
+/// Matrix product with faer (cache-blocked, SIMD), on one thread (`faer::Par::Seq`) or over
+/// rayon's pool (`faer::Par::rayon(0)`). The ndarray inputs must be in standard (row-major)
+/// layout; they are viewed, not copied, and faer writes straight into the output array's buffer.
+pub fn matmul_faer(a: &ArrayView2<f64>, b: &ArrayView2<f64>, par: faer::Par) -> Array2<f64> {
     let (m, k) = a.dim();
     let (_, n) = b.dim();
     let a_slice = a.as_slice().expect("a must be in standard layout");
@@ -46,11 +46,6 @@ pub fn matmul_faer(a: &ArrayView2<f64>, b: &ArrayView2<f64>, parallel: bool) -> 
     let mut c = Array2::<f64>::zeros((m, n));
     let out = c.as_slice_mut().expect("a new array is contiguous");
     let dst = faer::MatMut::from_row_major_slice_mut(out, m, n);
-    let par = if parallel {
-        faer::Par::rayon(0)
-    } else {
-        faer::Par::Seq
-    };
     faer::linalg::matmul::matmul(dst, faer::Accum::Replace, lhs, rhs, 1.0, par);
     c
 }
@@ -138,8 +133,8 @@ mod tests {
         let b = array![[1.0, 0.0, 2.0], [0.0, 1.0, 3.0]];
         let expected = array![[1.0, 2.0, 8.0], [3.0, 4.0, 18.0], [5.0, 6.0, 28.0]];
         assert_eq!(matmul_naive(&a.view(), &b.view()), expected);
-        assert_eq!(matmul_faer(&a.view(), &b.view(), false), expected);
-        assert_eq!(matmul_faer(&a.view(), &b.view(), true), expected);
+        assert_eq!(matmul_faer(&a.view(), &b.view(), faer::Par::Seq), expected);
+        assert_eq!(matmul_faer(&a.view(), &b.view(), faer::Par::rayon(0)), expected);
     }
 
     #[test]
