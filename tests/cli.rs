@@ -148,6 +148,13 @@ fn running_a_planned_topic_is_a_clear_error() {
 }
 
 #[test]
+fn a_search_without_words_is_a_usage_error() {
+    let out = run(&["search"]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("required"), "{}", out.stderr);
+}
+
+#[test]
 fn a_bad_seed_is_a_usage_error() {
     let out = run(&["run", "broadcasting", "--seed", "forty-two"]);
     assert_eq!(out.code, Some(2), "{}", out.stderr);
@@ -180,8 +187,17 @@ fn an_out_folder_that_is_a_file_or_cannot_be_made_is_refused() {
 #[test]
 fn a_corrupt_or_missing_catalogue_is_named() {
     let broken = root_with_catalogue("cli-bad-catalogue", "[[section]]\nid = 3\n");
-    let out = run_command(workbook().arg("list").env("WORKBOOK_ROOT", &broken));
-    assert_clear_error(&out, "catalogue.toml is invalid");
+    let commands: [&[&str]; 5] = [
+        &["list"],
+        &["show", "broadcasting"],
+        &["run", "broadcasting", "--quick"],
+        &["search", "strides"],
+        &["dev", "check"],
+    ];
+    for args in commands {
+        let out = run_command(workbook().args(args).env("WORKBOOK_ROOT", &broken));
+        assert_clear_error(&out, "catalogue.toml is invalid: line 2, column 6");
+    }
     let empty = scratch("cli-no-catalogue");
     let out = run_command(
         workbook()

@@ -63,7 +63,9 @@ fn main() -> Outcome {
         curves[1].1.push((n as f64, t.rate(flops) / 1e9));
         let t = best_of(runs, || matmul_faer(&a.view(), &b.view(), faer::Par::Seq));
         curves[2].1.push((n as f64, t.rate(flops) / 1e9));
-        let t = best_of(runs, || matmul_faer(&a.view(), &b.view(), faer::Par::rayon(0)));
+        let t = best_of(runs, || {
+            matmul_faer(&a.view(), &b.view(), faer::Par::rayon(0))
+        });
         check(&matmul_faer(&a.view(), &b.view(), faer::Par::rayon(0)));
         curves[3].1.push((n as f64, t.rate(flops) / 1e9));
         let row: Vec<String> = curves

@@ -489,8 +489,13 @@ mod tests {
                 .to_string()
                 .contains("twice")
         );
-        let err = Catalogue::parse("[[section]]\nid = 3\n").unwrap_err().to_string();
-        assert!(err.contains("line 2, column 6:") && !err.contains('\n'), "{err}");
+        let err = Catalogue::parse("[[section]]\nid = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2, column 6:") && !err.contains('\n'),
+            "{err}"
+        );
         let unknown = format!("{head}{}", entry("x", "nope", 1));
         assert!(
             Catalogue::parse(&unknown)

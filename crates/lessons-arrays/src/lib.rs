@@ -134,7 +134,10 @@ mod tests {
         let expected = array![[1.0, 2.0, 8.0], [3.0, 4.0, 18.0], [5.0, 6.0, 28.0]];
         assert_eq!(matmul_naive(&a.view(), &b.view()), expected);
         assert_eq!(matmul_faer(&a.view(), &b.view(), faer::Par::Seq), expected);
-        assert_eq!(matmul_faer(&a.view(), &b.view(), faer::Par::rayon(0)), expected);
+        assert_eq!(
+            matmul_faer(&a.view(), &b.view(), faer::Par::rayon(0)),
+            expected
+        );
     }
 
     #[test]
