@@ -7,10 +7,14 @@
 //! row and fills the right side with nulls where nothing matched; a full join keeps both sides'
 //! unmatched rows; a semi join keeps the left rows that have a match (without adding columns) and
 //! an anti join the ones that have none; a cross join pairs every row with every row. Check a join
-//! with row counts: when the right key is unique, left = inner + anti and semi + anti = all, so a
-//! count that does not add up reveals duplicate keys or unexpected nulls. Null keys never match by
-//! default. On the New York flights, 52,606 flights have no plane in the planes table — 2,512 of
-//! them have no tail number at all.
+//! by what a mistake would change: inner + anti = left holds for any keys and proves nothing, but
+//! with a unique right key a left join has exactly as many rows as the left table and an inner join
+//! as many as the semi join, and a duplicated key breaks both (the lesson lists one plane twice:
+//! 153 extra rows, one per flight of that plane). pandas runs these checks with
+//! `merge(validate="many_to_one")` and labels each row's origin with `indicator=True` (here a semi
+//! and an anti join). polars never matches null keys unless `nulls_equal` is set, while pandas
+//! matches NaN to NaN: the 2,512 New York flights without a tail number stay unmatched by default,
+//! and 52,606 flights in all have no plane in the planes table.
 //!
 //! **Run:** `cargo run --example merging_joining` (add `-- --quick` for a short run).
 
@@ -77,21 +81,91 @@ fn main() -> Outcome {
     println!(
         "flights without a tail number: {no_tail}; planes that never flew from New York in 2013: {planes_without_flights}"
     );
-    let algebra = left.height() == inner.height() + anti.height()
-        && semi.height() + anti.height() == total
-        && left.height() == total
-        && full.height() == left.height() + planes_without_flights;
+    // The row-count algebra (inner + anti = left, semi + anti = all) holds for any keys, so it
+    // cannot reveal a duplicate. What can: with a unique key on the right, a left join keeps each
+    // left row exactly once and an inner join matches no row twice, so it equals the semi join.
+    // These are the checks pandas runs for `merge(validate="many_to_one")`.
     lesson.claim(
-        "inner + anti = left row counts",
-        algebra && unique_tails == planes.height(),
+        "a left join onto unique keys keeps every flight once, and inner = semi",
+        unique_tails == planes.height() && left.height() == total && inner.height() == semi.height(),
         format!(
-            "left {} = inner {} + anti {}; semi {} + anti = {total}; full = left + {planes_without_flights} planes without flights",
+            "planes has {unique_tails} distinct tail numbers in {} rows; left join {} rows for {total} flights; inner {} = semi {}; full = left + {planes_without_flights} planes without flights",
+            planes.height(),
             left.height(),
             inner.height(),
-            anti.height(),
             semi.height()
         ),
-        &[("left", left.height() as f64), ("inner", inner.height() as f64), ("anti", anti.height() as f64)],
+        &[("left", left.height() as f64), ("inner", inner.height() as f64), ("semi", semi.height() as f64)],
+    );
+
+    // The same checks on a planes table with one plane listed twice: every flight of that plane
+    // now matches two rows, and both checks fail by exactly that plane's number of flights.
+    let twice = planes.slice(0, 1);
+    let twice_tail = twice
+        .column("tailnum")?
+        .str()?
+        .get(0)
+        .unwrap_or_default()
+        .to_string();
+    let planes_with_duplicate = planes.vstack(&twice)?;
+    let left_with_duplicate = flights
+        .clone()
+        .lazy()
+        .join(
+            planes_with_duplicate.lazy(),
+            [col("tailnum")],
+            [col("tailnum")],
+            JoinArgs::new(JoinType::Left).with_suffix(Some("_plane".into())),
+        )
+        .collect()?;
+    let flights_of_twice = flights
+        .clone()
+        .lazy()
+        .filter(col("tailnum").eq(lit(twice_tail.clone())))
+        .collect()?
+        .height();
+    let extra = left_with_duplicate.height() as i64 - total as i64;
+    lesson.claim(
+        "a duplicated right key multiplies rows, and the row-count check catches it",
+        flights_of_twice > 0 && extra == flights_of_twice as i64,
+        format!(
+            "with {twice_tail} listed twice the left join has {} rows for {total} flights: {extra} extra, one per flight of {twice_tail} ({flights_of_twice})",
+            left_with_duplicate.height()
+        ),
+        &[("extra_rows", extra as f64), ("flights_of_duplicated_plane", flights_of_twice as f64)],
+    );
+    // Null keys: polars never matches a null key unless asked (`nulls_equal`), while pandas'
+    // `merge` matches NaN to NaN. Add a plane whose tail number is null and count the matches.
+    let null_plane = planes
+        .slice(0, 1)
+        .lazy()
+        .with_column(lit(NULL).cast(DataType::String).alias("tailnum"))
+        .collect()?;
+    let planes_with_null = planes.vstack(&null_plane)?;
+    let inner_rows = |nulls_equal: bool| -> PolarsResult<usize> {
+        let mut args = JoinArgs::new(JoinType::Inner);
+        args.nulls_equal = nulls_equal;
+        Ok(flights
+            .clone()
+            .lazy()
+            .join(
+                planes_with_null.clone().lazy(),
+                [col("tailnum")],
+                [col("tailnum")],
+                args,
+            )
+            .collect()?
+            .height())
+    };
+    let (polars_default, pandas_like) = (inner_rows(false)?, inner_rows(true)?);
+    lesson.claim(
+        "polars leaves null keys unmatched unless asked; matching them as pandas does adds every null-key row",
+        polars_default == inner.height() && pandas_like == inner.height() + no_tail,
+        format!(
+            "with a null-tailnum plane added: inner join {polars_default} rows by default (as without it), {pandas_like} with nulls_equal = {} + the {no_tail} flights without a tail number",
+            inner.height()
+        ),
+        &[("inner_default", polars_default as f64), ("inner_nulls_equal", pandas_like as f64)],
     );
     lesson.claim(
         "flights whose plane is unknown counted",

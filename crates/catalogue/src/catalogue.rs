@@ -294,14 +294,6 @@ impl Catalogue {
             .collect()
     }
 
-    /// The packages that own lessons, each once, sorted.
-    pub fn packages(&self) -> Vec<&str> {
-        let mut packages: BTreeSet<&str> =
-            self.sections.iter().map(|s| s.package.as_str()).collect();
-        packages.extend(self.entries.iter().filter_map(|e| e.package.as_deref()));
-        packages.into_iter().collect()
-    }
-
     /// The lessons of all ready entries, each once, in topic-map order.
     pub fn ready_lessons(&self) -> Vec<&str> {
         let mut seen = BTreeSet::new();
