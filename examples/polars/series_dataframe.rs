@@ -6,11 +6,13 @@
 //! **Answer:** A Series is one named, typed column; a DataFrame is a set of equal-length Series
 //! with a schema (name → dtype). polars keeps each column in Apache Arrow format: a contiguous
 //! values buffer plus a validity bitmap, so a missing value is a bit, not a NaN or a Python `None`,
-//! integers stay integers when they have gaps, and strings live in one shared buffer rather than as
-//! one Python object each. A column may be split into chunks (appending does that without copying);
-//! `rechunk` makes it one buffer again. There is no index: rows are positions. This lesson loads
-//! the penguins, prints schema, nulls and `describe`, checks the null counts the data set
-//! documents, and looks at chunks, sizes and a zero-copy hand-off to ndarray.
+//! integers stay integers when they have gaps (pandas' default NumPy dtypes turn them into floats;
+//! its nullable `Int64` and `pd.ArrowDtype` columns now work as polars does), and strings live in
+//! one shared buffer rather than as one Python object each. A column may be split into chunks
+//! (appending does that without copying); `rechunk` makes it one buffer again. There is no index:
+//! rows are positions. This lesson loads the penguins, prints schema, nulls and `describe`, checks
+//! the null counts the data set documents, and looks at chunks, sizes and a zero-copy hand-off to
+//! ndarray.
 //!
 //! **Run:** `cargo run --example series_dataframe` (add `-- --quick` for a short run).
 

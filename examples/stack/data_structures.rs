@@ -3,13 +3,15 @@
 //! **Question:** Which core data structures matter for data work, and what do their operations
 //! cost?
 //!
-//! **Answer:** `list` is `Vec`, `collections.deque` is `VecDeque`, `dict` is `HashMap` (or
-//! `BTreeMap` when you need keys in order), `set` is `HashSet`, and `heapq` is `BinaryHeap`.
-//! `Counter` and `defaultdict` are one idiom in Rust: `*map.entry(key).or_insert(0) += 1`. What
-//! matters in interviews is the cost of membership: scanning a list is O(n), binary search in a
-//! sorted one is O(log n), a hash set is O(1) on average. This lesson measures all three from a
-//! hundred to a million elements and draws them on log-log axes, where the slopes are the
-//! exponents.
+//! **Answer:** `list` is `Vec`, `collections.deque` is `VecDeque`, `dict` is `HashMap` — but a
+//! Python dict keeps insertion order and a `HashMap` does not (`indexmap::IndexMap` does;
+//! `BTreeMap` keeps keys sorted) — `set` is `HashSet`, and `heapq` is `BinaryHeap`, with one
+//! difference: `heapq` is a min-heap and `BinaryHeap` a max-heap, so a min-heap wraps its items in
+//! `std::cmp::Reverse`. `Counter` and `defaultdict` are one idiom in Rust:
+//! `*map.entry(key).or_insert(0) += 1`. What matters in interviews is the cost of membership:
+//! scanning a list is O(n), binary search in a sorted one is O(log n), a hash set is O(1) on
+//! average. This lesson measures all three from a hundred to a million elements and draws them on
+//! log-log axes, where the slopes are the exponents.
 //!
 //! **Run:** `cargo run --example data_structures` (add `-- --quick` for a short run).
 

@@ -10,7 +10,11 @@
 //! crates, features switch optional parts on, and `cargo tree -d` shows any crate that resolved to
 //! two versions. This lesson reads the lock this very binary was built from and checks that the
 //! crates which pass values between stages resolved once; then it shows that a seeded computation
-//! is bit-for-bit repeatable.
+//! gives the same digest twice. Bit-for-bit repeatability holds for the same crate versions on the
+//! same platform with deterministic reductions: a parallel sum, another CPU's SIMD path or a
+//! library that iterates a hash map can change the last bits or the result (two of linfa 0.8.1's
+//! estimators here, AdaBoost and t-SNE, give slightly different scores from run to run with a fixed
+//! seed).
 //!
 //! **Run:** `cargo run --example reproducible_environments` (add `-- --quick` for a short run).
 
