@@ -5,9 +5,11 @@
 //!
 //! **Answer:** polars plays pandas (load, clean, select), ndarray plays NumPy (a dense feature
 //! matrix), linfa plays scikit-learn (fit, predict, score) and plotters plays Matplotlib. The
-//! hand-offs are explicit and typed: a column with the wrong type or a null left in the features
-//! stops the job at the stage that caused it. This lesson runs the whole chain on the Palmer
-//! penguins, times each stage and checks the classifier on a held-out quarter of the birds.
+//! hand-offs are explicit and typed, but not everything stops by itself: a lenient `cast` turns
+//! unreadable text into a null and `to_ndarray` turns a null into NaN without a word, so the lesson
+//! casts strictly and checks that the feature matrix is finite before fitting (it shows what each
+//! guard catches on a cell reading "n/a"). This lesson runs the whole chain on the Palmer penguins,
+//! times each stage and checks the classifier on a held-out quarter of the birds.
 //!
 //! **Run:** `cargo run --example stack_overview` (add `-- --quick` for a short run).
 
@@ -51,10 +53,11 @@ fn main() -> Outcome {
     );
 
     // Stage 2 (polars ≈ dropna + column selection): keep birds whose four measurements are known.
+    // The casts are strict: a plain `cast` turns text it cannot read into a null without a word.
     let start = Instant::now();
     let mut columns: Vec<Expr> = FEATURES
         .iter()
-        .map(|c| col(*c).cast(DataType::Float64))
+        .map(|c| col(*c).strict_cast(DataType::Float64))
         .collect();
     columns.push(col("species"));
     let clean = raw
@@ -102,6 +105,33 @@ fn main() -> Outcome {
     ensure!(
         x.iter().all(|v| v.is_finite()),
         "a null reached the feature matrix"
+    );
+
+    // Why both guards are needed, on three cells, one of them unreadable ("n/a"). A lenient cast
+    // makes it a null; `to_ndarray` then makes the null a NaN; only a strict cast or an explicit
+    // finiteness check stops it. (pandas does the same with `pd.to_numeric(errors="coerce")`.)
+    let cells = df!("bill_length_mm" => ["39.1", "n/a", "40.3"])?;
+    let lenient = cells
+        .clone()
+        .lazy()
+        .select([col("bill_length_mm").cast(DataType::Float64)])
+        .collect()?;
+    let lenient_nulls = lenient.column("bill_length_mm")?.null_count();
+    let strict_refused = cells
+        .clone()
+        .lazy()
+        .select([col("bill_length_mm").strict_cast(DataType::Float64)])
+        .collect()
+        .is_err();
+    let as_matrix = lenient.to_ndarray::<Float64Type>(IndexOrder::C)?;
+    let nans = as_matrix.iter().filter(|v| v.is_nan()).count();
+    lesson.claim(
+        "a bad cell is stopped only by a strict cast or the explicit finite check",
+        lenient_nulls == 1 && nans == 1 && strict_refused,
+        format!(
+            "\"n/a\": the lenient cast made {lenient_nulls} null, to_ndarray made it {nans} NaN, the strict cast refused it: {strict_refused}"
+        ),
+        &[("lenient_nulls", lenient_nulls as f64), ("nans_after_to_ndarray", nans as f64)],
     );
 
     // Stage 4 (≈ train_test_split + StandardScaler): a seeded shuffle, a quarter held out, and
