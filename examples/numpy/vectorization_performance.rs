@@ -132,6 +132,23 @@ fn main() -> Outcome {
         &[("expression_bytes", expression.allocated as f64), ("in_place_allocations", in_place.allocations as f64)],
     );
 
+    // The headline, asserted as a large ratio of best times: the expression that allocates its
+    // result per call against the same arithmetic written into an existing array with Zip.
+    let zip_time = results[3].1;
+    let expression_time = results[5].1;
+    let slower = zip_time.speedup_over(&expression_time);
+    lesson.claim(
+        "the allocating expression `&x * a + &y` is at least twice as slow as the in-place Zip",
+        slower >= 2.0,
+        format!(
+            "best of {runs}: `&x * a + &y` {}, ndarray Zip into an existing array {}: {slower:.1}× as long (each call allocates {} and faults in its pages)",
+            measure::duration(expression_time.best),
+            measure::duration(zip_time.best),
+            measure::bytes(8.0 * n as f64)
+        ),
+        &[("expression_over_zip", slower)],
+    );
+
     figure!(lesson, "triad_bandwidth", plot::SIZE, |root| {
         let mut chart = BarChart::new(
             &format!(

@@ -6,7 +6,10 @@
 //! carries a reference count and a type tag beside its value, so a float costs a pointer plus an
 //! object, and every read follows the pointer and checks the type. A NumPy array stores the raw
 //! numbers side by side: 8 bytes per float, one allocation, and loops the compiler can vectorise.
-//! This lesson builds both models in Rust — `Vec<Box<PyObject>>` against `Vec<f64>` and
+//! In Python the larger cost of a loop is the interpreter itself, which decodes and dispatches
+//! bytecode once per element; a NumPy call runs the whole loop once in compiled code. Rust compiles
+//! both layouts, so what this lesson isolates is the layout's share: the pointer chase and the
+//! boxes. This lesson builds both models in Rust — `Vec<Box<PyObject>>` against `Vec<f64>` and
 //! `Array1<f64>` — counts their bytes with a counting allocator and times their sums.
 //!
 //! **Run:** `cargo run --example arrays_vs_lists` (add `-- --quick` for a short run).
