@@ -37,7 +37,7 @@ pub enum Error {
     Catalogue { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Manifest { path: PathBuf, message: String },
-    #[error("{path} is not a lesson report: {message}")]
+    #[error("{path} is not a lesson report: {message} (run the lesson again to rewrite it)")]
     Report { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Source { path: PathBuf, message: String },
