@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use catalogue::generate::{derived_files, header_answer, stray_notebooks};
+use catalogue::generate::{derived_files, stray_notebooks};
 use catalogue::{Catalogue, Status};
 
 use crate::root;
@@ -85,32 +85,9 @@ fn every_lesson_file_is_a_ready_entry_in_its_section_and_back() {
     }
 }
 
-/// A lesson's header and the catalogue hold one answer: the header is generated from it.
-#[test]
-fn lesson_headers_carry_the_catalogue_answer() {
-    let c = Catalogue::load().unwrap();
-    for site in c.ready_sites() {
-        let source = std::fs::read_to_string(root().join(site.source())).unwrap();
-        let entry = c.find(site.name).unwrap();
-        assert!(
-            source.contains(&format!(
-                "//! **Question:** {}",
-                entry.question.split_whitespace().next().unwrap()
-            )),
-            "{}: header lacks the question",
-            site.name
-        );
-        assert_eq!(
-            header_answer(&source).as_deref(),
-            Some(entry.answer.as_str()),
-            "{}: the header's answer differs from the catalogue's: run `cargo run -- dev sync`",
-            site.name
-        );
-    }
-}
-
 /// The README index, the lesson packages' [[example]] entries, the headers and the notebooks are
-/// all generated from the catalogue and must be fresh.
+/// all generated from the catalogue and must be fresh: a lesson header's question and answer are
+/// the catalogue's, word for word.
 #[test]
 fn every_derived_file_is_fresh() {
     let c = Catalogue::load().unwrap();
@@ -181,7 +158,7 @@ fn lessons_draw_randomness_only_from_the_harness() {
     }
     assert!(
         found.is_empty(),
-        "use lesson.rng(stream) or lesson.seed_for(stream) instead:\n{}",
+        "use lesson.rng(stream) instead:\n{}",
         found.join("\n")
     );
 }

@@ -1,7 +1,6 @@
 //! The `workbook` command line, end to end, including what it does with bad input: every case a
 //! clear one-line error and a non-zero exit, never a panic.
 
-use std::path::Path;
 use std::process::Command;
 
 use catalogue::Report;
@@ -321,5 +320,4 @@ fn a_lesson_piped_into_head_ends_quietly() {
         !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
         "{stderr}"
     );
-    let _ = Path::new(&dir);
 }

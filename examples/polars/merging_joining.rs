@@ -37,35 +37,16 @@ fn main() -> Outcome {
         planes.height()
     );
 
-    let join = |how: JoinType| -> PolarsResult<DataFrame> {
-        flights
-            .clone()
-            .lazy()
-            .join(
-                planes.clone().lazy(),
-                [col("tailnum")],
-                [col("tailnum")],
-                JoinArgs::new(how).with_suffix(Some("_plane".into())),
-            )
-            .collect()
-    };
+    let with_suffix = |how: JoinType| JoinArgs::new(how).with_suffix(Some("_plane".into()));
+    let join = |how: JoinType| on_tailnum(&flights, &planes, with_suffix(how));
     let inner = join(JoinType::Inner)?;
     let left = join(JoinType::Left)?;
     let full = join(JoinType::Full)?;
     let semi = join(JoinType::Semi)?;
     let anti = join(JoinType::Anti)?;
     let no_tail = flights.column("tailnum")?.null_count();
-    let planes_without_flights = planes
-        .clone()
-        .lazy()
-        .join(
-            flights.clone().lazy(),
-            [col("tailnum")],
-            [col("tailnum")],
-            JoinArgs::new(JoinType::Anti),
-        )
-        .collect()?
-        .height();
+    let planes_without_flights =
+        on_tailnum(&planes, &flights, JoinArgs::new(JoinType::Anti))?.height();
     let counts = [
         ("inner", inner.height()),
         ("left", left.height()),
@@ -108,16 +89,11 @@ fn main() -> Outcome {
         .unwrap_or_default()
         .to_string();
     let planes_with_duplicate = planes.vstack(&twice)?;
-    let left_with_duplicate = flights
-        .clone()
-        .lazy()
-        .join(
-            planes_with_duplicate.lazy(),
-            [col("tailnum")],
-            [col("tailnum")],
-            JoinArgs::new(JoinType::Left).with_suffix(Some("_plane".into())),
-        )
-        .collect()?;
+    let left_with_duplicate = on_tailnum(
+        &flights,
+        &planes_with_duplicate,
+        with_suffix(JoinType::Left),
+    )?;
     let flights_of_twice = flights
         .clone()
         .lazy()
@@ -145,17 +121,7 @@ fn main() -> Outcome {
     let inner_rows = |nulls_equal: bool| -> PolarsResult<usize> {
         let mut args = JoinArgs::new(JoinType::Inner);
         args.nulls_equal = nulls_equal;
-        Ok(flights
-            .clone()
-            .lazy()
-            .join(
-                planes_with_null.clone().lazy(),
-                [col("tailnum")],
-                [col("tailnum")],
-                args,
-            )
-            .collect()?
-            .height())
+        Ok(on_tailnum(&flights, &planes_with_null, args)?.height())
     };
     let (polars_default, pandas_like) = (inner_rows(false)?, inner_rows(true)?);
     lesson.claim(
@@ -284,4 +250,17 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
+}
+
+/// `left` joined with `right` on the tail number, as `args` says (kind, suffix, null keys).
+fn on_tailnum(left: &DataFrame, right: &DataFrame, args: JoinArgs) -> PolarsResult<DataFrame> {
+    left.clone()
+        .lazy()
+        .join(
+            right.clone().lazy(),
+            [col("tailnum")],
+            [col("tailnum")],
+            args,
+        )
+        .collect()
 }

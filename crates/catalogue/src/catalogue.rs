@@ -264,6 +264,18 @@ impl Catalogue {
         self.sections.iter().find(|s| s.id == id)
     }
 
+    /// The section a user named, by id (`numpy`) or number (`2`); an unknown name is an error
+    /// that lists the sections.
+    pub fn section_named(&self, name: &str) -> Result<&Section, Error> {
+        self.sections
+            .iter()
+            .find(|s| s.id == name || s.number.to_string() == name)
+            .ok_or_else(|| Error::UnknownSection {
+                name: name.to_string(),
+                sections: self.sections.iter().map(|s| s.id.clone()).collect(),
+            })
+    }
+
     /// Entries of a section, in topic-map order.
     pub fn in_section<'a>(&'a self, section: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
         self.entries.iter().filter(move |e| e.section == section)

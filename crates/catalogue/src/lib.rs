@@ -33,6 +33,8 @@ pub enum Error {
         name: String,
         suggestions: Vec<String>,
     },
+    #[error("unknown section {name:?}; sections are {}", sections.join(", "))]
+    UnknownSection { name: String, sections: Vec<String> },
     #[error("the catalogue {path} is invalid: {message}")]
     Catalogue { path: PathBuf, message: String },
     #[error("{path}: {message}")]

@@ -230,9 +230,14 @@ struct TextTable {
 impl TextTable {
     fn read(file: &str) -> Result<TextTable, Error> {
         let path = path(file)?;
-        let text = open_text(&path)?;
+        TextTable::parse(&path, &open_text(&path)?)
+    }
+
+    /// The cells of a CSV text read from `path`; a row wider or narrower than the header is an
+    /// error naming it.
+    fn parse(path: &Path, text: &str) -> Result<TextTable, Error> {
         let malformed = |row: usize, message: String| Error::Malformed {
-            path: path.clone(),
+            path: path.to_path_buf(),
             row,
             message,
         };
@@ -266,7 +271,11 @@ impl TextTable {
                     .collect(),
             );
         }
-        Ok(TextTable { path, header, rows })
+        Ok(TextTable {
+            path: path.to_path_buf(),
+            header,
+            rows,
+        })
     }
 
     fn column(&self, name: &str) -> Result<Vec<Option<&str>>, Error> {
@@ -339,58 +348,32 @@ fn numeric_table(file: &str, target: &str) -> Result<NumericTable, Error> {
 }
 
 fn parse_numeric_table(path: &Path, text: &str, target: &str) -> Result<NumericTable, Error> {
-    let malformed = |row: usize, message: String| Error::Malformed {
-        path: path.to_path_buf(),
-        row,
-        message,
-    };
-    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| malformed(0, format!("unreadable header: {e}")))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let target_at = header
-        .iter()
-        .position(|h| h == target)
-        .ok_or_else(|| malformed(0, format!("no column named {target:?} in the header")))?;
-    let feature_names: Vec<String> = header
-        .iter()
+    let table = TextTable::parse(path, text)?;
+    if table.rows.is_empty() {
+        return Err(table.malformed(1, "the file has a header but no rows".into()));
+    }
+    let targets = table
+        .column(target)?
+        .into_iter()
         .enumerate()
-        .filter(|&(i, _)| i != target_at)
-        .map(|(_, h)| h.clone())
+        .map(|(i, cell)| {
+            cell.map(str::to_string)
+                .ok_or_else(|| table.malformed(i + 1, format!("empty {target}")))
+        })
+        .collect::<Result<Vec<String>, Error>>()?;
+    let feature_names: Vec<String> = table
+        .header
+        .iter()
+        .filter(|h| *h != target)
+        .cloned()
         .collect();
-    let width = feature_names.len();
-    let mut values = Vec::new();
-    let mut targets = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        // Rows are counted from 1 for the first data row (line 2 of the file).
-        let row = i + 1;
-        let record = record.map_err(|e| malformed(row, e.to_string()))?;
-        if record.len() != header.len() {
-            return Err(malformed(
-                row,
-                format!(
-                    "{} fields where the header has {}",
-                    record.len(),
-                    header.len()
-                ),
-            ));
-        }
-        for (j, field) in record.iter().enumerate() {
-            if j == target_at {
-                targets.push(field.trim().to_string());
-            } else {
-                values.push(parse_number(path, row, &header[j], field)?);
-            }
+    let mut features = Array2::zeros((table.rows.len(), feature_names.len()));
+    for (j, name) in feature_names.iter().enumerate() {
+        for (i, cell) in table.column(name)?.into_iter().enumerate() {
+            // Rows are counted from 1 for the first data row (line 2 of the file).
+            features[[i, j]] = parse_number(path, i + 1, name, cell.unwrap_or_default())?;
         }
     }
-    if targets.is_empty() {
-        return Err(malformed(1, "the file has a header but no rows".into()));
-    }
-    let features = Array2::from_shape_vec((targets.len(), width), values)
-        .expect("every row was checked to have the header's width");
     Ok(NumericTable {
         path: path.to_path_buf(),
         feature_names,

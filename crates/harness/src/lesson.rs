@@ -32,17 +32,6 @@ pub struct LessonArgs {
     pub out: Option<PathBuf>,
 }
 
-impl Default for LessonArgs {
-    /// Full size, seed 42, the default output folder: the settings of a plain run.
-    fn default() -> LessonArgs {
-        LessonArgs {
-            quick: false,
-            seed: 42,
-            out: None,
-        }
-    }
-}
-
 /// Starts the lesson named after the binary being compiled (the example's name), with the flags
 /// from the command line: `let mut lesson = start_lesson!()?;`.
 #[macro_export]
@@ -182,12 +171,6 @@ impl Lesson {
     /// only way a lesson gets randomness: `--seed` reaches every stream.
     pub fn rng(&self, stream: u64) -> ChaCha8Rng {
         generator(self.args.seed, stream)
-    }
-
-    /// A seed for an API that takes a number rather than a generator, derived from `--seed` and a
-    /// stream number like [`Lesson::rng`].
-    pub fn seed_for(&self, stream: u64) -> u64 {
-        rand::Rng::r#gen(&mut self.rng(stream))
     }
 
     /// The folder where the report and artefacts go.
@@ -440,7 +423,6 @@ mod tests {
         let (a, b): (u64, u64) = (lesson.rng(1).r#gen(), lesson.rng(2).r#gen());
         assert_ne!(a, b);
         assert_eq!(a, lesson.rng(1).r#gen::<u64>());
-        assert_ne!(lesson.seed_for(1), lesson.seed_for(2));
     }
 
     #[test]

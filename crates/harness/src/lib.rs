@@ -34,12 +34,7 @@ pub mod prelude {
 /// The errors of the harness. Each names the file or the thing it is about.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    // The cause is part of the message (and not a `source`: thiserror would treat a field of that name as one), so the error prints as one line.
-    #[error("cannot read or write {path}: {cause}")]
-    Io {
-        path: PathBuf,
-        cause: std::io::Error,
-    },
+    /// Reading or writing a file, and the catalogue's and report's own errors.
     #[error(transparent)]
     Catalogue(#[from] catalogue::Error),
     #[error("{kind} {path} is not valid: {message}")]
@@ -64,9 +59,6 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
-        Error::Io {
-            path: path.to_path_buf(),
-            cause: source,
-        }
+        Error::Catalogue(catalogue::Error::io(path, source))
     }
 }

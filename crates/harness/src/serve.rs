@@ -75,11 +75,8 @@ fn kill_and_reap(pid: u32) {
 /// A TCP listener on 127.0.0.1 and a port the system picks, so that lessons never clash over a
 /// port and never listen beyond this machine.
 pub fn loopback_listener() -> Result<TcpListener, Error> {
-    let listener = TcpListener::bind((IpAddr::from([127, 0, 0, 1]), 0)).map_err(|e| Error::Io {
-        path: "127.0.0.1:0".into(),
-        cause: e,
-    })?;
-    Ok(listener)
+    TcpListener::bind((IpAddr::from([127, 0, 0, 1]), 0))
+        .map_err(|e| Error::io(std::path::Path::new("127.0.0.1:0"), e))
 }
 
 /// Refuses any address outside 127.0.0.0/8 and ::1.
@@ -114,10 +111,9 @@ pub struct ChildGuard {
 /// Starts `command` as a guarded child process.
 pub fn spawn(command: &mut Command) -> Result<ChildGuard, Error> {
     let program = command.get_program().to_string_lossy().into_owned();
-    let child = command.spawn().map_err(|e| Error::Io {
-        path: program.clone().into(),
-        cause: e,
-    })?;
+    let child = command
+        .spawn()
+        .map_err(|e| Error::io(std::path::Path::new(&program), e))?;
     let id = register(program.clone(), Stopper::Process(child.id()));
     Ok(ChildGuard { id, program, child })
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use catalogue::{Catalogue, Entry, Status};
 use serde::Serialize;
 
@@ -31,22 +31,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let catalogue = Catalogue::load()?;
     let sections: Vec<_> = match args.section.as_deref() {
         None => catalogue.sections.iter().collect(),
-        Some(wanted) => {
-            let found = catalogue
-                .sections
-                .iter()
-                .find(|s| s.id == wanted || s.number.to_string() == wanted);
-            match found {
-                Some(s) => vec![s],
-                None => {
-                    let ids: Vec<&str> = catalogue.sections.iter().map(|s| s.id.as_str()).collect();
-                    bail!(
-                        "unknown section {wanted:?}; sections are {}",
-                        ids.join(", ")
-                    );
-                }
-            }
-        }
+        Some(wanted) => vec![catalogue.section_named(wanted)?],
     };
     if args.json {
         let entries: Vec<ListedEntry> = sections

@@ -166,11 +166,7 @@ fn run_all(catalogue: &Catalogue, args: &Args) -> Result<ExitCode> {
     let lessons: Vec<&str> = match args.section.as_deref() {
         None => catalogue.ready_lessons(),
         Some(wanted) => {
-            let section = catalogue
-                .sections
-                .iter()
-                .find(|s| s.id == wanted || s.number.to_string() == wanted)
-                .with_context(|| format!("unknown section {wanted:?}"))?;
+            let section = catalogue.section_named(wanted)?;
             catalogue
                 .ready_sites()
                 .into_iter()
