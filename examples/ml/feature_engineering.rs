@@ -3,15 +3,23 @@
 //! **Question:** Which feature-engineering and feature-selection techniques matter most, and how do
 //! you show they help?
 //!
-//! **Answer:** Give the model the shape it cannot find alone, and measure each step with
-//! cross-validation. Scale features for any model that measures distances or penalises coefficients
-//! (k-NN, SVMs, ridge): on the wine data, where one feature is in the hundreds and another below
-//! one, k-NN goes from about 70 % to about 95 % accuracy. Encode unordered categories one-hot:
-//! integer codes invent an order a linear model then has to follow. Add interaction, polynomial and
-//! log terms when the relation is multiplicative, curved or skewed. Select features univariately
-//! (correlation or F-test) or by a model (lasso's non-zero coefficients) — on data whose
-//! informative features are known, both find exactly those. Fit every scaler and selector on
-//! training folds only, or the score will flatter the model.
+//! **Answer:** Give the model the shape it cannot find alone, and measure each step by
+//! cross-validation. Scale features for any model that uses distances or penalises coefficients
+//! (k-NN, SVMs, ridge). Encode unordered categories one-hot, since integer codes invent an order a
+//! linear model must follow. Add interactions when groups differ in level or slope, and log or
+//! polynomial terms when the relation is multiplicative, curved or skewed. Select features
+//! univariately or with a model such as the lasso, knowing that the lasso keeps one of a correlated
+//! pair more or less at random and, at the penalty best for prediction, keeps noise features too.
+//! Fit every scaler, encoder and selector inside the folds.
+//!
+//! **Evidence:** All scores are 5-fold CV. On wine, 5-NN goes from 0.69 unscaled (proline, SD ≈
+//! 315, decides every distance) to 0.97 standardised. Body mass by species: R² 0.01 with integer
+//! codes and 0.66 one-hot. Bill depth by bill length across all penguins has a negative slope and
+//! R² 0.04; with species indicators R² is 0.76 (within each species the slope is positive). On 20
+//! independent features of which 5 carry signal, the five largest correlations are the five
+//! informative features; the lasso at the CV-best penalty keeps all five plus several noise
+//! features, and at the one-standard-error penalty exactly the five on 25 of 30 seeds (one or two
+//! noise features on the rest).
 //!
 //! **Run:** `cargo run --example feature_engineering` (add `-- --quick` for a short run).
 
@@ -24,17 +32,20 @@ use linfa_linear::LinearRegression;
 use linfa_preprocessing::linear_scaling::LinearScaler;
 use ndarray::{Array1, Array2, Axis};
 use polars::prelude::*;
-use rand::Rng;
 use rand_distr::{Distribution, LogNormal, Normal};
 use toolkit::neighbors::KNeighbors;
 use toolkit::{metrics, split};
 
-/// R² of an ordinary least-squares fit, in-sample (the comparisons below are between feature
-/// sets of a few columns on hundreds of rows, where in-sample and CV R² differ by little).
-fn r2(x: Array2<f64>, y: &Array1<f64>) -> Result<f64> {
-    let data = Dataset::new(x, y.clone());
-    let model = LinearRegression::default().fit(&data)?;
-    Ok(model.predict(data.records()).r2(&data)?)
+/// Cross-validated R² of an ordinary least-squares fit: every row is predicted by the model fitted
+/// on the four folds that do not hold it (`cross_val_predict`), and R² is taken over those
+/// out-of-fold predictions, so a feature only scores if it helps on rows the fit did not see.
+fn cv_r2(x: Array2<f64>, y: &Array1<f64>, seed: u64) -> Result<f64> {
+    let folds = split::k_fold(x.nrows(), 5, seed)?;
+    let predicted = toolkit::cross_val_predict(&LinearRegression::default(), &x, y, &folds)?;
+    let mean = y.mean().unwrap_or(0.0);
+    let residual = (&predicted - y).mapv(|e| e * e).sum();
+    let total = y.mapv(|v| (v - mean).powi(2)).sum();
+    Ok(1.0 - residual / total)
 }
 
 fn main() -> Outcome {
@@ -130,44 +141,103 @@ fn main() -> Outcome {
     let dummies = penguins.clone().lazy().select(indicators).collect()?;
     println!("one-hot columns: {:?}", dummies.get_column_names());
     let one_hot = dummies.to_ndarray::<Float64Type>(IndexOrder::C)?;
-    let (r2_ordinal, r2_one_hot) = (r2(ordinal, &mass)?, r2(one_hot, &mass)?);
+    let (r2_ordinal, r2_one_hot) = (
+        cv_r2(ordinal, &mass, lesson.seed())?,
+        cv_r2(one_hot, &mass, lesson.seed())?,
+    );
     println!(
-        "body mass ~ species: R² with codes {seen:?} → 0, 1, 2: {r2_ordinal:.3}; one-hot: {r2_one_hot:.3}"
+        "body mass ~ species, 5-fold CV R²: codes {seen:?} → 0, 1, 2: {r2_ordinal:.3}; one-hot: {r2_one_hot:.3}"
     );
     lesson.claim(
         "one-hot codes beat integer codes for an unordered category",
         r2_one_hot > r2_ordinal + 0.2,
-        format!("R² {r2_one_hot:.3} against {r2_ordinal:.3}: the codes force Gentoo between Adelie and Chinstrap"),
+        format!("CV R² {r2_one_hot:.3} against {r2_ordinal:.3}: the codes force Gentoo between Adelie and Chinstrap"),
         &[("r2_one_hot", r2_one_hot), ("r2_ordinal", r2_ordinal)],
     );
 
-    // Part 3: interaction and log terms on synthetic data with a known form.
-    let x1: Vec<f64> = (0..n).map(|_| rng.gen_range(-2.0..2.0)).collect();
-    let x2: Vec<f64> = (0..n).map(|_| rng.gen_range(-2.0..2.0)).collect();
-    let y_inter = Array1::from_shape_fn(n, |i| 2.0 * x1[i] * x2[i] + 0.3 * noise.sample(&mut rng));
-    let plain = Array2::from_shape_fn((n, 2), |(i, j)| if j == 0 { x1[i] } else { x2[i] });
-    let with_product = Array2::from_shape_fn((n, 3), |(i, j)| [x1[i], x2[i], x1[i] * x2[i]][j]);
-    let (r2_plain, r2_product) = (r2(plain, &y_inter)?, r2(with_product, &y_inter)?);
+    // Part 3: an interaction on real data. Across all penguins, deeper bills go with shorter ones
+    // (a negative slope); within each species the relation is positive — Simpson's paradox. A
+    // linear model on bill length alone cannot see that; species indicators give each species its
+    // own level, and species × length products its own slope. Scored by 5-fold CV R².
+    let bills = lessons_frames::frame("penguins.csv")?
+        .lazy()
+        .filter(
+            col("bill_length_mm")
+                .is_not_null()
+                .and(col("bill_depth_mm").is_not_null()),
+        )
+        .select([col("species"), col("bill_length_mm"), col("bill_depth_mm")])
+        .collect()?;
+    let length: Vec<f64> = bills
+        .column("bill_length_mm")?
+        .f64()?
+        .into_no_null_iter()
+        .collect();
+    let depth = Array1::from(
+        bills
+            .column("bill_depth_mm")?
+            .f64()?
+            .into_no_null_iter()
+            .collect::<Vec<_>>(),
+    );
+    let kinds: Vec<&str> = bills
+        .column("species")?
+        .str()?
+        .into_no_null_iter()
+        .collect();
+    let is = |i: usize, s: &str| f64::from(u8::from(kinds[i] == s));
+    let rows = length.len();
+    let length_only = Array2::from_shape_fn((rows, 1), |(i, _)| length[i]);
+    let with_species = Array2::from_shape_fn((rows, 3), |(i, j)| {
+        [length[i], is(i, "Chinstrap"), is(i, "Gentoo")][j]
+    });
+    let with_interaction = Array2::from_shape_fn((rows, 5), |(i, j)| {
+        [
+            length[i],
+            is(i, "Chinstrap"),
+            is(i, "Gentoo"),
+            length[i] * is(i, "Chinstrap"),
+            length[i] * is(i, "Gentoo"),
+        ][j]
+    });
+    let slope_all = {
+        let fit =
+            LinearRegression::default().fit(&Dataset::new(length_only.clone(), depth.clone()))?;
+        fit.params()[0]
+    };
+    let (r2_length, r2_species, r2_interaction) = (
+        cv_r2(length_only, &depth, lesson.seed())?,
+        cv_r2(with_species, &depth, lesson.seed())?,
+        cv_r2(with_interaction, &depth, lesson.seed())?,
+    );
+    println!(
+        "bill depth ~ bill length ({rows} penguins, 5-fold CV R²): length alone {r2_length:.3} (slope {slope_all:+.3} mm/mm), + species {r2_species:.3}, + species × length {r2_interaction:.3}"
+    );
+    lesson.claim(
+        "features that give each group its own level and slope recover a relation the pooled fit reverses",
+        slope_all < 0.0 && r2_length < 0.15 && r2_species > r2_length + 0.4 && r2_interaction >= r2_species - 0.01,
+        format!("CV R² {r2_length:.3} on length alone (pooled slope {slope_all:+.3}), {r2_species:.3} with species, {r2_interaction:.3} with species × length"),
+        &[("r2_length", r2_length), ("r2_species", r2_species), ("r2_interaction", r2_interaction)],
+    );
+    // A log transform does the same for a multiplicative or skewed relation: on log-normal x with
+    // y = 3·ln x + noise, ln x is the feature a straight line needs. (Synthetic, so printed only:
+    // the data were made to have that form.)
     let skewed: Vec<f64> = LogNormal::new(0.0, 1.0)?
         .sample_iter(&mut rng)
         .take(n)
         .collect();
     let y_log = Array1::from_shape_fn(n, |i| 3.0 * skewed[i].ln() + 0.5 * noise.sample(&mut rng));
-    let r2_raw_x = r2(Array2::from_shape_fn((n, 1), |(i, _)| skewed[i]), &y_log)?;
-    let r2_log_x = r2(
+    let r2_raw_x = cv_r2(
+        Array2::from_shape_fn((n, 1), |(i, _)| skewed[i]),
+        &y_log,
+        lesson.seed(),
+    )?;
+    let r2_log_x = cv_r2(
         Array2::from_shape_fn((n, 1), |(i, _)| skewed[i].ln()),
         &y_log,
+        lesson.seed(),
     )?;
-    println!("y = 2·x1·x2: R² {r2_plain:.3} with x1, x2 → {r2_product:.3} with x1·x2 added");
-    println!("y = 3·ln x (x log-normal): R² {r2_raw_x:.3} on x → {r2_log_x:.3} on ln x");
-    lesson.claim(
-        "an interaction term and a log transform recover relations a linear model misses",
-        r2_plain < 0.1 && r2_product > 0.9 && r2_log_x > r2_raw_x + 0.2,
-        format!(
-            "interaction R² {r2_plain:.3} → {r2_product:.3}; log R² {r2_raw_x:.3} → {r2_log_x:.3}"
-        ),
-        &[("r2_product", r2_product), ("r2_log", r2_log_x)],
-    );
+    println!("y = 3·ln x (x log-normal), 5-fold CV R²: {r2_raw_x:.3} on x → {r2_log_x:.3} on ln x");
 
     // Part 4: selection. 20 features, of which the first five carry signal with coefficients
     // 3, 2.5, 2, 1.5 and 1; the other fifteen are noise. The weakest informative feature correlates
@@ -199,30 +269,79 @@ fn main() -> Outcome {
     by_corr.sort_by(|a, b| b.1.total_cmp(&a.1));
     let mut univariate: Vec<usize> = by_corr[..5].iter().map(|c| c.0).collect();
     univariate.sort_unstable();
-    // Model-based: the lasso's non-zero coefficients at a moderate penalty.
-    let lasso = ElasticNet::lasso()
-        .penalty(0.3)
-        .fit(&Dataset::new(x.clone(), y.clone()))?;
-    let chosen: Vec<usize> = (0..p)
-        .filter(|&j| lasso.hyperplane()[j].abs() > 1e-9)
-        .collect();
+    // Model-based: the lasso's non-zero coefficients. The penalty that predicts best under 5-fold
+    // CV keeps many noise features with tiny coefficients (prediction barely suffers from them),
+    // so for selection the usual rule (glmnet's lambda.1se) takes the largest penalty whose CV
+    // error is within one standard error of the best.
+    let selection_folds = split::k_fold(n, 5, lesson.seed())?;
+    let mse = |truth: &Array1<f64>, predicted: &Array1<f64>| {
+        (predicted - truth)
+            .mapv(|e| e * e)
+            .mean()
+            .unwrap_or(f64::NAN)
+    };
+    let mut path = Vec::new();
+    for k in 0..=16 {
+        let penalty = 10f64.powf(-2.5 + 0.25 * k as f64);
+        let scores = toolkit::cross_val_score(
+            &ElasticNet::lasso().penalty(penalty),
+            &x,
+            &y,
+            &selection_folds,
+            mse,
+        )?;
+        path.push((
+            penalty,
+            harness::measure::mean(&scores),
+            harness::measure::standard_error(&scores),
+        ));
+    }
+    let &(best_penalty, best_mse, best_se) = path
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .context("an empty penalty grid")?;
+    let one_se_penalty = path
+        .iter()
+        .filter(|(_, cv_mse, _)| *cv_mse <= best_mse + best_se)
+        .map(|p| p.0)
+        .fold(best_penalty, f64::max);
+    let kept = |penalty: f64| -> Result<Vec<usize>> {
+        let lasso = ElasticNet::lasso()
+            .penalty(penalty)
+            .fit(&Dataset::new(x.clone(), y.clone()))?;
+        Ok((0..p)
+            .filter(|&j| lasso.hyperplane()[j].abs() > 1e-9)
+            .collect())
+    };
+    let (at_best, chosen) = (kept(best_penalty)?, kept(one_se_penalty)?);
     println!(
         "top five by |correlation|: {univariate:?} (weakest informative {:.3}, strongest noise {:.3})",
         by_corr[4].1, by_corr[5].1
     );
-    println!("lasso (penalty 0.3) keeps {chosen:?}");
+    let noise_at_best = at_best.iter().filter(|&&j| j >= 5).count();
+    println!(
+        "lasso at the CV-best penalty {best_penalty:.4} keeps {} features ({noise_at_best} of them noise); at the one-SE penalty {one_se_penalty:.4} it keeps {chosen:?}",
+        at_best.len()
+    );
     let truth: Vec<usize> = (0..5).collect();
+    // The univariate ranking is told how many to keep; the lasso is not, and even at the one-SE
+    // penalty it often keeps a noise feature or two: it finds the signal, not only the signal.
+    // Both work here because the
+    // features are independent; with correlated features a univariate score credits every copy of
+    // a signal, and the lasso keeps one of a correlated pair more or less at random.
     lesson.claim(
         "selection recovers the informative features",
-        univariate == truth && chosen == truth,
-        format!("univariate picks {univariate:?}, lasso keeps {chosen:?}; the informative ones are {truth:?}"),
-        &[("correlation_margin", by_corr[4].1 - by_corr[5].1)],
+        univariate == truth && truth.iter().all(|j| chosen.contains(j)),
+        format!("univariate picks {univariate:?}; the lasso at the one-SE penalty keeps {chosen:?}, all five and {} noise (at the CV-best penalty, {} features); the informative ones are {truth:?}", chosen.len() - 5, at_best.len()),
+        &[("correlation_margin", by_corr[4].1 - by_corr[5].1), ("lasso_noise_at_best", noise_at_best as f64)],
     );
     for (name, v) in [
         ("knn_raw", raw_acc),
         ("knn_scaled", scaled_acc),
         ("r2_ordinal", r2_ordinal),
         ("r2_one_hot", r2_one_hot),
+        ("r2_bill_length", r2_length),
+        ("r2_bill_length_species", r2_species),
     ] {
         lesson.metric(name, v);
     }
@@ -233,8 +352,9 @@ fn main() -> Outcome {
             .bar("k-NN on wine, standardised", scaled_acc)
             .bar("mass ~ species, integer codes (R²)", r2_ordinal)
             .bar("mass ~ species, one-hot (R²)", r2_one_hot)
-            .bar("y = x1·x2, linear terms (R²)", r2_plain.max(0.0))
-            .bar("y = x1·x2, with x1·x2 (R²)", r2_product)
+            .bar("bill depth ~ length (R²)", r2_length.max(0.0))
+            .bar("bill depth ~ length + species (R²)", r2_species)
+            .bar("+ species × length (R²)", r2_interaction)
             .bar("y = 3 ln x, on x (R²)", r2_raw_x)
             .bar("y = 3 ln x, on ln x (R²)", r2_log_x)
             .draw(&root)?;

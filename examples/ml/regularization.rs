@@ -3,24 +3,35 @@
 //! **Question:** What is overfitting, and how do ridge, lasso and early stopping prevent it?
 //!
 //! **Answer:** A model overfits when it learns the noise of its training set: training error keeps
-//! falling while error on new data rises. Regularisation limits how far the fit can bend. Ridge
-//! adds a penalty on the squared size of the coefficients, shrinking all of them smoothly towards
-//! zero; lasso penalises their absolute size, which sets coefficients exactly to zero one after
-//! another, so it also selects features. Early stopping halts an iterative fit when the error on a
-//! validation set stops improving — for gradient descent on least squares it acts much like a ridge
-//! penalty that weakens as the epochs go by. This lesson draws both coefficient paths on the
-//! diabetes data and stops a deliberately over-flexible model early.
+//! falling while error on new data rises. Regularisation limits how far the fit can bend: ridge
+//! penalises the squared size of the coefficients and shrinks them all smoothly; lasso penalises
+//! their absolute size and sets them to zero one after another, so it also selects features; early
+//! stopping halts an iterative fit when a validation score stops improving. The penalty or the
+//! stopping point is chosen on validation data and the result judged on data that chose nothing.
+//!
+//! **Evidence:** On the diabetes data the lasso path drops from 10 non-zero coefficients to 0 as
+//! the penalty grows from 0.01 to 10⁴. With every pairwise product added (64 columns, 221 training
+//! patients), least squares fits noise: its test MSE on the 221 held-out patients is higher than
+//! ridge's and lasso's at the penalties 5-fold CV chose, by 14–28 % over seeds 1–30. A degree-14
+//! polynomial fitted by gradient descent to 15 points, stopped at the epoch with the best
+//! validation error, scores a test MSE near the noise level (about 0.12 against 0.0625 noise) while
+//! training to 100,000 epochs gives several times more; the validation error at the chosen epoch is
+//! lower than the test error, as a chosen minimum is.
 //!
 //! **Run:** `cargo run --example regularization` (add `-- --quick` for a short run).
 
+use anyhow::Context;
 use harness::plot::LineChart;
 use harness::prelude::*;
 use linfa::prelude::*;
 use linfa_elasticnet::ElasticNet;
+use linfa_linear::LinearRegression;
 use linfa_preprocessing::linear_scaling::LinearScaler;
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, Axis};
 use rand::Rng;
+use rand::seq::SliceRandom;
 use rand_distr::{Distribution, Normal};
+use toolkit::cross_val_score;
 
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
@@ -35,7 +46,7 @@ fn main() -> Outcome {
         .collect();
     let mut lasso_paths: Vec<Vec<(f64, f64)>> = vec![Vec::new(); 10];
     let mut ridge_paths: Vec<Vec<(f64, f64)>> = vec![Vec::new(); 10];
-    let (mut nonzero, mut ridge_norm) = (Vec::new(), Vec::new());
+    let mut nonzero = Vec::new();
     println!(
         "{:>10} {:>16} {:>18}",
         "penalty", "lasso non-zeros", "ridge ‖β‖₂"
@@ -61,7 +72,6 @@ fn main() -> Outcome {
         }
         println!("{penalty:>10.3} {count:>16} {norm:>18.2}");
         nonzero.push(count);
-        ridge_norm.push(norm);
     }
     // The count does not always fall at every single step: a coefficient can leave the model and
     // re-enter when correlated features trade places (here the blood-serum measurements s1–s6 are
@@ -83,7 +93,6 @@ fn main() -> Outcome {
     println!("coefficients that leave and re-enter the lasso model: {reentries:?}");
     // Over every factor of 10 in the penalty, the count never rises.
     let lasso_monotone = nonzero.windows(5).all(|w| w[4] <= w[0]);
-    let ridge_monotone = ridge_norm.windows(2).all(|w| w[1] < w[0]);
     // Which feature survives longest: the lasso's own feature ranking.
     let last_standing: Vec<&str> = (0..10)
         .filter(|&j| {
@@ -106,26 +115,121 @@ fn main() -> Outcome {
         ),
         &[("nonzero_smallest_penalty", nonzero[0] as f64), ("nonzero_largest_penalty", *nonzero.last().unwrap_or(&0) as f64)],
     );
+    // Part 2: does a penalty help on new data? Only held-out error can say. Half of the patients
+    // are set aside as a test set before anything is fitted. The model gets every product of two
+    // features as well (64 columns for 221 training patients), enough freedom for least squares
+    // to fit noise. On the training patients, 5-fold CV scores ridge and lasso at
+    // each penalty (a validation curve); the penalty with the lowest CV error is refitted on all
+    // training patients and scored once on the test set, beside plain least squares.
+    let n = diabetes.features.nrows();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut lesson.rng(2));
+    let (test_rows, train_rows) = order.split_at(n / 2);
+    let expanded = with_products(&diabetes.features)?;
+    let pick = |rows: &[usize]| {
+        Dataset::new(
+            expanded.select(Axis(0), rows),
+            diabetes.target.select(Axis(0), rows),
+        )
+    };
+    // The scaler learns from the training patients only.
+    let scaler = LinearScaler::standard().fit(&pick(train_rows))?;
+    let (train, test) = (
+        scaler.transform(pick(train_rows)),
+        scaler.transform(pick(test_rows)),
+    );
+    let mse = |truth: &Array1<f64>, predicted: &Array1<f64>| {
+        (predicted - truth)
+            .mapv(|e| e * e)
+            .mean()
+            .unwrap_or(f64::NAN)
+    };
+    let folds = toolkit::split::k_fold(train.nsamples(), 5, lesson.seed())?;
+    let grid: Vec<f64> = (0..=20)
+        .map(|i| 10f64.powf(-2.0 + i as f64 * 0.2))
+        .collect();
+    let mut curves: Vec<ValidationCurve> = Vec::new();
+    println!(
+        "\nvalidation curve on {} training patients, {} columns (10 features and their products); test set {} patients",
+        train.nsamples(),
+        train.nfeatures(),
+        test.nsamples()
+    );
+    for (name, l1_ratio) in [("ridge", 0.0), ("lasso", 1.0)] {
+        let (mut cv_curve, mut train_curve) = (Vec::new(), Vec::new());
+        for &penalty in &grid {
+            let params = ElasticNet::params()
+                .penalty(penalty)
+                .l1_ratio(l1_ratio)
+                .tolerance(1e-6)
+                .max_iterations(1_000);
+            let scores = cross_val_score(&params, train.records(), train.targets(), &folds, mse)?;
+            cv_curve.push((penalty, scores.iter().sum::<f64>() / scores.len() as f64));
+            let fitted = params.fit(&train)?;
+            train_curve.push((
+                penalty,
+                mse(train.targets(), &fitted.predict(train.records())),
+            ));
+        }
+        curves.push(ValidationCurve {
+            model: name,
+            l1_ratio,
+            cv: cv_curve,
+            training: train_curve,
+        });
+    }
+    let least_squares = LinearRegression::default().fit(&train)?;
+    let ols_test = mse(test.targets(), &least_squares.predict(test.records()));
+    let ols_cv = {
+        let scores = cross_val_score(
+            &LinearRegression::default(),
+            train.records(),
+            train.targets(),
+            &folds,
+            mse,
+        )?;
+        scores.iter().sum::<f64>() / scores.len() as f64
+    };
+    let mut chosen = Vec::new();
+    for curve in &curves {
+        let &(best_penalty, best_cv) = curve
+            .cv
+            .iter()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .context("an empty grid")?;
+        let name = curve.model;
+        let fitted = ElasticNet::params()
+            .penalty(best_penalty)
+            .l1_ratio(curve.l1_ratio)
+            .tolerance(1e-6)
+            .max_iterations(1_000)
+            .fit(&train)?;
+        let test_mse = mse(test.targets(), &fitted.predict(test.records()));
+        println!(
+            "{name:>6}: CV picks penalty {best_penalty:.3} (CV MSE {best_cv:.0}); test MSE {test_mse:.0}"
+        );
+        chosen.push((name, best_penalty, best_cv, test_mse));
+    }
+    println!("least squares: CV MSE {ols_cv:.0}; test MSE {ols_test:.0}");
+    let (ridge_test, lasso_test) = (chosen[0].3, chosen[1].3);
+    lesson.metric("least_squares_test_mse", ols_test);
+    lesson.metric("ridge_test_mse", ridge_test);
+    lesson.metric("lasso_test_mse", lasso_test);
     lesson.claim(
-        "ridge's coefficient norm shrinks",
-        ridge_monotone && ridge_norm[0] > 4.0 * ridge_norm[ridge_norm.len() - 1],
-        format!(
-            "‖β‖₂ {:.1} → {:.1}, falling at every step",
-            ridge_norm[0],
-            ridge_norm[ridge_norm.len() - 1]
-        ),
-        &[
-            ("ridge_norm_first", ridge_norm[0]),
-            ("ridge_norm_last", ridge_norm[ridge_norm.len() - 1]),
-        ],
+        "a penalty chosen by CV beats least squares on an untouched test set",
+        ridge_test < 0.95 * ols_test && lasso_test < 0.95 * ols_test,
+        format!("test MSE: least squares {ols_test:.0}, ridge {ridge_test:.0} (penalty {:.3}), lasso {lasso_test:.0} (penalty {:.3})", chosen[0].1, chosen[1].1),
+        &[("least_squares", ols_test), ("ridge", ridge_test), ("lasso", lasso_test)],
     );
 
-    // Part 2: early stopping. 15 noisy points and a degree-14 polynomial (in Chebyshev form), which
+    // Part 3: early stopping. 15 noisy points and a degree-14 polynomial (in Chebyshev form), which
     // can pass through all of them, fitted by plain gradient descent; 200 validation points from
     // the same curve. Gradient descent fits the smooth shape within tens of epochs and the noise
     // only over thousands, which is what early stopping exploits. How much the last epoch loses
     // depends on the noise draw (on one draw in a hundred the interpolant is nearly as good as the
-    // early fit), so the experiment is repeated over ten draws and judged on their average.
+    // early fit), so the experiment is repeated over ten draws and judged on their average. The
+    // epoch is chosen on the validation points, so their error at that epoch is optimistic; 200
+    // more test points, never used to choose, score the choice.
     const N_TRAIN: usize = 15;
     let (epochs, draws): (usize, usize) = (100_000, 10);
     let mut rng = lesson.rng(1);
@@ -156,8 +260,8 @@ fn main() -> Outcome {
         "\ngradient descent, degree 14 through 15 evenly spaced points, {epochs} epochs, validation every 10:"
     );
     println!(
-        "{:>5} {:>11} {:>10} {:>11} {:>10} {:>11}",
-        "draw", "best epoch", "best val", "final val", "train@best", "train@end"
+        "{:>5} {:>11} {:>10} {:>10} {:>11} {:>10} {:>11}",
+        "draw", "best epoch", "val@best", "test@best", "test@end", "train@best", "train@end"
     );
     for draw in 0..draws {
         let y_train: Array1<f64> = train_x
@@ -170,51 +274,73 @@ fn main() -> Outcome {
             .iter()
             .map(|&x| truth(x) + noise.sample(&mut rng))
             .collect();
+        let test_x: Vec<f64> = (0..200).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let x_test = features(&test_x);
+        let y_test: Array1<f64> = test_x
+            .iter()
+            .map(|&x| truth(x) + noise.sample(&mut rng))
+            .collect();
         let mut w = Array1::zeros(N_TRAIN);
-        let (mut best_epoch, mut best_val, mut best_train) = (0, f64::INFINITY, f64::INFINITY);
+        let (mut best_epoch, mut best_val, mut best_train, mut best_test) =
+            (0, f64::INFINITY, f64::INFINITY, f64::INFINITY);
         for epoch in 1..=epochs {
             let gradient = x_train.t().dot(&(x_train.dot(&w) - &y_train)) / N_TRAIN as f64;
             w = w - step * gradient;
             if epoch < 100 || epoch % 10 == 0 {
                 let val = mse(&x_val, &y_val, &w);
                 if val < best_val {
-                    (best_epoch, best_val, best_train) = (epoch, val, mse(&x_train, &y_train, &w));
+                    (best_epoch, best_val, best_train, best_test) = (
+                        epoch,
+                        val,
+                        mse(&x_train, &y_train, &w),
+                        mse(&x_test, &y_test, &w),
+                    );
                 }
                 if draw == 0 && (epoch.is_power_of_two() || epoch % 2_000 == 0) {
                     curve.push((epoch as f64, mse(&x_train, &y_train, &w), val));
                 }
             }
         }
-        let (final_train, final_val) = (mse(&x_train, &y_train, &w), mse(&x_val, &y_val, &w));
+        let (final_train, final_test) = (mse(&x_train, &y_train, &w), mse(&x_test, &y_test, &w));
         println!(
-            "{draw:>5} {best_epoch:>11} {best_val:>10.4} {final_val:>11.4} {best_train:>10.4} {final_train:>11.4}"
+            "{draw:>5} {best_epoch:>11} {best_val:>10.4} {best_test:>10.4} {final_test:>11.4} {best_train:>10.4} {final_train:>11.4}"
         );
-        runs.push((best_epoch, best_val, final_val, best_train, final_train));
+        runs.push(EarlyStop {
+            best_epoch,
+            validation_at_best: best_val,
+            test_at_best: best_test,
+            test_at_end: final_test,
+            train_at_best: best_train,
+            train_at_end: final_train,
+        });
     }
-    let mean = |f: fn(&(usize, f64, f64, f64, f64)) -> f64| {
-        runs.iter().map(f).sum::<f64>() / runs.len() as f64
-    };
-    let (best_val, final_val) = (mean(|r| r.1), mean(|r| r.2));
-    let early = runs.iter().filter(|r| r.0 < epochs / 2).count();
-    let train_fell = runs.iter().all(|r| r.4 < r.3);
-    lesson.metric("early_stop_val_mse", best_val);
-    lesson.metric("final_val_mse", final_val);
+    let mean = |f: fn(&EarlyStop) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
+    let (best_test, final_test, best_val) = (
+        mean(|r| r.test_at_best),
+        mean(|r| r.test_at_end),
+        mean(|r| r.validation_at_best),
+    );
+    let early = runs.iter().filter(|r| r.best_epoch < epochs / 2).count();
+    let train_fell = runs.iter().all(|r| r.train_at_end < r.train_at_best);
+    lesson.metric("early_stop_validation_mse", best_val);
+    lesson.metric("early_stop_test_mse", best_test);
+    lesson.metric("final_test_mse", final_test);
     lesson.metric("median_best_epoch", {
-        let mut e: Vec<usize> = runs.iter().map(|r| r.0).collect();
+        let mut e: Vec<usize> = runs.iter().map(|r| r.best_epoch).collect();
         e.sort_unstable();
         e[e.len() / 2] as f64
     });
-    // The noise variance is 0.0625: a validation MSE near it means the fit found the curve. Over
-    // 100 seeds a single draw's final/best ratio ranged from 1.1 to several hundred; the mean over
-    // ten draws stays far above 1.5.
+    // The noise variance is 0.0625: a test MSE near it means the fit found the curve. Over 100
+    // seeds a single draw's final/best ratio ranged from 1.1 to several hundred; the mean over ten
+    // draws stays far above 1.5.
     lesson.claim(
-        "early stopping beats training to the end on new data while training error keeps falling",
-        final_val > 1.5 * best_val && early >= draws - 1 && train_fell,
+        "early stopping beats training to the end on a separate test set while training error keeps falling",
+        final_test > 1.5 * best_test && early >= draws - 1 && train_fell,
         format!(
-            "mean validation MSE over {draws} draws {best_val:.4} at the best epoch vs {final_val:.4} after {epochs}; best epoch before {} in {early} draws; training error fell in every draw",
+            "mean test MSE over {draws} draws {best_test:.4} at the epoch the validation set chose (validation {best_val:.4}) vs {final_test:.4} after {epochs}; best epoch before {} in {early} draws; training error fell in every draw",
             epochs / 2
         ),
-        &[("best_val", best_val), ("final_val", final_val)],
+        &[("early_stop_test", best_test), ("final_test", final_test)],
     );
 
     figure!(lesson, "coefficient_paths", (1200, 560), |root| {
@@ -223,14 +349,14 @@ fn main() -> Outcome {
             "Lasso path (diabetes)",
             "penalty (log scale)",
             "coefficient",
-        );
+        )
+        .log_x();
         let mut ridge_chart = LineChart::new(
             "Ridge path (diabetes)",
             "penalty (log scale)",
             "coefficient",
-        );
-        lasso_chart.log_x = true;
-        ridge_chart.log_x = true;
+        )
+        .log_x();
         for j in 0..10 {
             lasso_chart =
                 lasso_chart.series(diabetes.feature_names[j].as_str(), lasso_paths[j].clone());
@@ -239,6 +365,25 @@ fn main() -> Outcome {
         }
         lasso_chart.draw(&left)?;
         ridge_chart.draw(&right)?;
+    })?;
+    figure!(lesson, "validation_curve", plot::SIZE, |root| {
+        let mut chart = LineChart::new(
+            "Validation curve: diabetes with pairwise products",
+            "penalty (log scale)",
+            "mean squared error",
+        )
+        .log_x();
+        for curve in &curves {
+            chart = chart
+                .series(format!("{}, 5-fold CV", curve.model), curve.cv.clone())
+                .series(format!("{}, training", curve.model), curve.training.clone());
+        }
+        chart
+            .series(
+                "least squares, 5-fold CV",
+                vec![(grid[0], ols_cv), (grid[grid.len() - 1], ols_cv)],
+            )
+            .draw(&root)?;
     })?;
     figure!(lesson, "early_stopping", plot::SIZE, |root| {
         LineChart::new(
@@ -252,8 +397,14 @@ fn main() -> Outcome {
         .series(
             "early stop",
             vec![
-                (runs[0].0.max(1) as f64, runs[0].1 * 0.8),
-                (runs[0].0.max(1) as f64, runs[0].1 * 1.25),
+                (
+                    runs[0].best_epoch.max(1) as f64,
+                    runs[0].validation_at_best * 0.8,
+                ),
+                (
+                    runs[0].best_epoch.max(1) as f64,
+                    runs[0].validation_at_best * 1.25,
+                ),
             ],
         )
         .draw(&root)?;
@@ -261,4 +412,48 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
+}
+
+/// Training and 5-fold CV error of one penalised model at each penalty of the grid.
+struct ValidationCurve {
+    model: &'static str,
+    l1_ratio: f64,
+    cv: Vec<(f64, f64)>,
+    training: Vec<(f64, f64)>,
+}
+
+/// One draw of the early-stopping experiment: the epoch the validation set chose, and the
+/// validation, test and training errors there and after the last epoch.
+struct EarlyStop {
+    best_epoch: usize,
+    validation_at_best: f64,
+    test_at_best: f64,
+    test_at_end: f64,
+    train_at_best: f64,
+    train_at_end: f64,
+}
+
+/// The ten features followed by the product of every pair of them and the square of every
+/// feature with more than two values (the square of a two-valued column is a constant plus a
+/// multiple of the column itself).
+fn with_products(x: &Array2<f64>) -> Result<Array2<f64>, ndarray::ShapeError> {
+    let two_valued = |j: usize| {
+        let mut values: Vec<f64> = x.column(j).to_vec();
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        values.len() <= 2
+    };
+    let mut columns: Vec<Array1<f64>> = x.columns().into_iter().map(|c| c.to_owned()).collect();
+    for i in 0..x.ncols() {
+        for j in i..x.ncols() {
+            if i != j || !two_valued(i) {
+                columns.push(&x.column(i) * &x.column(j));
+            }
+        }
+    }
+    let views: Vec<_> = columns
+        .iter()
+        .map(|c| c.view().insert_axis(Axis(1)))
+        .collect();
+    ndarray::concatenate(Axis(1), &views)
 }

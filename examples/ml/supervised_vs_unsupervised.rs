@@ -5,11 +5,14 @@
 //!
 //! **Answer:** Supervised learning fits a mapping from features to known labels and is judged on
 //! labels it has not seen (accuracy, F1, error). Unsupervised learning gets no labels and looks for
-//! structure — clusters, directions, densities; it is judged by internal measures (silhouette) or,
-//! when labels exist for checking, by agreement measures that ignore cluster names (adjusted Rand
-//! index). On iris, a logistic regression told the species reaches about 96 % cross-validated
-//! accuracy, while k-means, told nothing, recovers the species with an ARI of about 0.73: it finds
-//! setosa perfectly and mixes versicolor with virginica, whose measurements overlap.
+//! structure — clusters, directions, densities; it is judged by internal measures such as the
+//! silhouette or, when labels exist for checking, by agreement measures that ignore cluster names,
+//! such as the adjusted Rand index.
+//!
+//! **Evidence:** On iris, a logistic regression told the species reaches 0.95 mean 5-fold accuracy,
+//! while k-means told nothing recovers the species with an adjusted Rand index of 0.73 (0 is
+//! chance): it finds setosa perfectly and mixes versicolor with virginica, whose measurements
+//! overlap. The classifier's own predictions agree with the species at an ARI of 0.87.
 //!
 //! **Run:** `cargo run --example supervised_vs_unsupervised` (add `-- --quick` for a short run).
 

@@ -2,11 +2,17 @@
 //!
 //! **Question:** When does indexing return a view and when a copy?
 //!
-//! **Answer:** Slicing with `s![..]` — ranges, steps and negative indices included — returns a
-//! view: a new shape and strides over the parent's buffer, so writing through a mutable slice
-//! changes the parent, exactly as in NumPy. Picking arbitrary rows (`select`, NumPy's fancy
-//! indexing) and boolean masks build new arrays that own their memory. The lesson checks both by
-//! comparing buffer addresses and by writing through each result.
+//! **Answer:** Slicing with `s![..]` — ranges, steps and negative indices — returns a view: a new
+//! shape and strides over the parent's buffer, so writing through a mutable slice changes the
+//! parent, exactly as in NumPy. Picking arbitrary rows (`select`, NumPy's fancy indexing) and
+//! boolean masks build new arrays that own their memory. In Rust the borrow checker also stops the
+//! parent being changed while a view of it is alive.
+//!
+//! **Evidence:** Writing −1 through the view `a[1:4, ::2]` changes `a[2, 4]` from 20 to −1, and the
+//! view lies inside the parent's buffer after zero allocations; a `select` result's buffer does not
+//! overlap its parent, which stays unchanged when 99 is written into the selection; a mask on iris
+//! keeps exactly the 42 flowers with petal length above 5, and a masked assignment zeroes exactly
+//! the cells it should.
 //!
 //! **Run:** `cargo run --example indexing_slicing` (add `-- --quick` for a short run).
 

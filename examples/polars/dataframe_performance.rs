@@ -4,13 +4,16 @@
 //! or does not fit, in memory?
 //!
 //! **Answer:** Store repeated strings as categoricals (one small integer per row plus one
-//! dictionary), go lazy so the optimiser can push filters and column choices down into the file
-//! scan and read only what the query needs, and when even that is too big, run the same lazy query
-//! on the streaming engine, which processes the file in batches so memory follows the batch size,
-//! not the file. Look at the optimised plan (`explain`) to see what will really be read. On the
-//! flights data, the destination column takes about 4× less memory as a categorical, the lazy scan
-//! reads 4 of 19 columns with the filter inside the scan, and a streamed group-by keeps its memory
-//! bounded (35–90 MiB here) while the file doubles, where the in-memory engine's doubles with it.
+//! dictionary). Go lazy so the optimiser can push filters and column choices into the file scan and
+//! read only what the query needs; look at the optimised plan (`explain`) to see what will really
+//! be read. When even that is too big, run the same lazy query on the streaming engine, which
+//! processes the file in batches so memory follows the batch size, not the file.
+//!
+//! **Evidence:** The flights' destination column takes 5.1 MiB as strings and 1.3 MiB as a
+//! categorical (4.0×, 105 distinct values, counted by the allocator). The lazy plan reads 4 of 19
+//! columns with the filter inside the Parquet scan and peaks at 1.1 MiB of heap against 64 MiB
+//! eagerly. On 16 copies of the file, a streamed group-by peaks at 31 MiB and the in-memory engine
+//! at 744 MiB; doubling the file doubles the in-memory peak and does not grow the streaming one.
 //!
 //! **Run:** `cargo run --example dataframe_performance` (add `-- --quick` for a short run).
 

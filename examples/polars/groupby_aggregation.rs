@@ -3,12 +3,15 @@
 //! **Question:** How does group-by aggregation work, and what do window functions add?
 //!
 //! **Answer:** A group-by splits the rows by key, reduces each group's columns to one value per
-//! aggregation, and combines the results into one row per key; in polars each aggregation is an
-//! expression inside `agg`, and the groups are found with a parallel hash table. A window
-//! expression (`over`, pandas' `groupby().transform`) computes the same per-group value but puts it
-//! back on every row, for comparisons such as "this flight's delay against its carrier's mean".
-//! This lesson aggregates all 336,776 flights by carrier and month, checks every count and mean
-//! against a hand-written HashMap aggregation, and times both.
+//! aggregation and combines the results into one row per key; in polars each aggregation is an
+//! expression inside `agg`, and groups are found with a parallel hash table. A window expression
+//! (`over`, pandas' `groupby().transform`) computes the same per-group value but puts it back on
+//! every row, for comparisons such as "this flight's delay against its carrier's mean".
+//!
+//! **Evidence:** All 336,776 flights grouped by carrier and month give 185 groups whose counts,
+//! means, shares and maxima match a hand-written HashMap aggregation (0 mismatches, means within
+//! 1e-12). A window mean keeps all 336,776 rows, and each carrier's mean of (delay − carrier mean)
+//! is 1.7e-15, so `over` put each carrier's own mean on its rows.
 //!
 //! **Run:** `cargo run --example groupby_aggregation` (add `-- --quick` for a short run).
 

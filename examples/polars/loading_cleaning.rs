@@ -3,14 +3,18 @@
 //! **Question:** How do you load a messy file and clean it, and how do you know what the cleaning
 //! changed?
 //!
-//! **Answer:** Read everything as text first, so nothing is silently coerced or dropped; then fix
-//! one kind of problem at a time with expressions — trim spaces, unify case, turn the file's
-//! missing markers ("n/a", "-", "") into real nulls, strip thousands separators before casting, try
-//! each date format and keep the first that parses, remove duplicates after normalising (rows that
-//! differ only by spaces or case are duplicates too), and fill what you decide to fill. Count each
-//! fix, and count what stays unparseable rather than dropping it. Save the result as Parquet:
-//! typed, compressed, and read back exactly. This lesson cleans `datasets/messy_orders.csv`, a file
-//! this project wrote with known problems planted in it, and checks every count against the plan.
+//! **Answer:** Read everything as text first so nothing is silently coerced or dropped, then fix
+//! one kind of problem at a time with expressions: trim spaces, unify case, turn the file's missing
+//! markers ("n/a", "-", "") into real nulls, strip thousands separators before casting, try each
+//! date format and keep the first that parses, remove duplicates after normalising, and fill only
+//! what you decide to fill. Count each fix and count what stays unparseable rather than dropping
+//! it. Save the result as Parquet: typed, compressed and read back exactly.
+//!
+//! **Evidence:** `datasets/messy_orders.csv` is a file this project wrote with known problems
+//! planted in it. All 13 counts of fixes match the plan, the table goes from 254 to 240 rows after
+//! removing duplicates, and 10 amounts stay null on purpose because no rule can read them. The
+//! cleaned frame reads back from Parquet equal, dates still dates, in 4,964 bytes against the CSV's
+//! 9,608.
 //!
 //! **Run:** `cargo run --example loading_cleaning` (add `-- --quick` for a short run).
 

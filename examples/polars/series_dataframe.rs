@@ -5,14 +5,16 @@
 //!
 //! **Answer:** A Series is one named, typed column; a DataFrame is a set of equal-length Series
 //! with a schema (name → dtype). polars keeps each column in Apache Arrow format: a contiguous
-//! values buffer plus a validity bitmap, so a missing value is a bit, not a NaN or a Python `None`,
-//! integers stay integers when they have gaps (pandas' default NumPy dtypes turn them into floats;
-//! its nullable `Int64` and `pd.ArrowDtype` columns now work as polars does), and strings live in
-//! one shared buffer rather than as one Python object each. A column may be split into chunks
-//! (appending does that without copying); `rechunk` makes it one buffer again. There is no index:
-//! rows are positions. This lesson loads the penguins, prints schema, nulls and `describe`, checks
-//! the null counts the data set documents, and looks at chunks, sizes and a zero-copy hand-off to
-//! ndarray.
+//! values buffer plus a validity bitmap, so a missing value is a bit, integers stay integers when
+//! they have gaps, and strings share one buffer instead of one Python object each. pandas' default
+//! NumPy dtypes turn integer columns with gaps into floats; its nullable `Int64` and
+//! `pd.ArrowDtype` columns now behave as polars does. A column may be split into chunks; there is
+//! no index: rows are positions.
+//!
+//! **Evidence:** On the penguins the null counts match what the data set documents (2 in each
+//! measurement, 11 in sex). The columns arrive in 4 chunks, 8 after stacking the frame on itself, 1
+//! after `rechunk`, and a clean float column converts to an ndarray view that starts at the Arrow
+//! buffer's own address (no copy).
 //!
 //! **Run:** `cargo run --example series_dataframe` (add `-- --quick` for a short run).
 

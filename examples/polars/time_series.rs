@@ -3,14 +3,17 @@
 //! **Question:** How do you handle time-series data with a dataframe library: gaps, resampling,
 //! rolling statistics and trends?
 //!
-//! **Answer:** Parse the timestamps into a real date type first, then check the spacing and the
-//! gaps. Fill short gaps by interpolating in time, resample with a dynamic group-by on the date
-//! (pandas' `resample`), smooth with a rolling mean, and split the series into a trend (a centred
-//! moving average over one full season), a seasonal profile (the average deviation per week of the
-//! year) and a remainder. Lags (`shift`) turn a series into features for a model. To attach the
-//! latest observation of another series — the weather at each flight's departure — use an as-of
-//! join: the last row at or before each time, per key. On Mauna Loa's weekly CO₂, the trend rises
-//! by about 1.4 ppm a year between 1958 and 2001 and the season swings about 6 ppm.
+//! **Answer:** Parse timestamps into a real date type, then check the spacing and the gaps. Fill
+//! short gaps by interpolating in time, resample with a dynamic group-by on the date (pandas'
+//! `resample`), smooth with a rolling mean, and split the series into a trend (a centred moving
+//! average over one full season), a seasonal profile and a remainder. Lags (`shift`) make features
+//! for a model. To attach the latest observation of another series — the weather at each flight's
+//! departure — use an as-of join: the last row at or before each time, per key.
+//!
+//! **Evidence:** On Mauna Loa's weekly CO₂, 59 gaps are interpolated, the 2×52-week trend rises
+//! 1.34 ppm a year over 2,232 weeks, the seasonal swing is 6.4 ppm and the remainder's SD 0.39 ppm.
+//! The as-of join of weather onto all 336,776 flights agrees with a binary-search join on every
+//! flight; 1,556 flights needed an earlier weather report.
 //!
 //! **Run:** `cargo run --example time_series` (add `-- --quick` for a short run).
 

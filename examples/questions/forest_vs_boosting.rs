@@ -2,17 +2,23 @@
 //!
 //! **Question:** What is the difference between a random forest and gradient boosting?
 //!
-//! **Answer:** Both add up trees; they fix opposite problems. A random forest grows deep trees —
-//! each one low in bias but high in variance — independently on bootstrap samples and averages
-//! their votes: the average varies far less from one random seed to the next than a single tree
-//! does (here the per-point vote share moves about seven times less). More trees never hurt a
-//! forest; its test error levels off. Gradient boosting grows shallow trees — high bias, low
-//! variance — one after another, each fitted to the errors (the loss's gradient) of the sum so far:
-//! its training loss falls every round, and its test error keeps improving long after a forest's
-//! has stopped. The price is that boosting can overfit: the learning rate and the number of rounds
-//! are real hyper-parameters, and a rate of 1 with deeper trees drives the training loss towards
-//! zero while the test loss climbs. Measured here on the classic ten-feature benchmark where the
-//! class is whether the point lies outside a sphere.
+//! **Answer:** Both add up trees, but they fix opposite problems. A random forest grows deep,
+//! low-bias, high-variance trees independently on bootstrap samples and random feature subsets and
+//! averages them: averaging cuts the variance down to a floor set by how correlated the trees are,
+//! ρσ² + (1−ρ)σ²/m, so more trees never hurt but stop helping. Gradient boosting grows shallow,
+//! high-bias trees one after another, each fitted to the gradient of the loss of the sum so far, so
+//! it cuts bias; it can overfit, so the learning rate and the number of rounds (early stopping)
+//! must be tuned. Forests are robust with default settings and train in parallel; tuned boosting
+//! usually wins on accuracy, especially when the target is built from simple additive pieces.
+//!
+//! **Evidence:** On 10 normal features with the class 'outside a sphere' and 10 % flipped labels,
+//! one tree errs 0.44 of the time and a forest 0.22–0.28, flat over its last half of trees; depth-2
+//! boosting ends 0.015–0.05 lower than the forest on every seed from 1 to 30. Across fresh training
+//! sets, a tree's vote varies 36× more than a 150-tree forest's, but the forest keeps about 4× the
+//! variance that 150 independent trees would have (ρ ≈ 0.02): going from 10 to 150 trees cut it
+//! 4.4×, not 15×; refitting the same forest on one training set with new seeds shows only σ²/m, a
+//! quarter of the variance that matters. Boosting's training loss falls every round; at rate 1 with
+//! depth-4 trees it reaches 0.004 while the test loss climbs to 0.89, 1.5× its own early best.
 //!
 //! **Run:** `cargo run --example forest_vs_boosting` (add `-- --quick` for a short run).
 
@@ -90,7 +96,9 @@ fn main() -> Outcome {
 
     // Part 1: test error against the number of trees. The forest's error after m trees is the
     // majority vote of its first m trees; boosting's is its score after m rounds. Forest: full-
-    // depth trees, each on a bootstrap sample and a random half of the features.
+    // depth trees, each on a bootstrap sample and a random half of the features. linfa-ensemble
+    // draws that half once per tree (Ho's random subspaces); Breiman's forest and scikit-learn's
+    // `max_features` draw a fresh subset at every split, which decorrelates the trees further.
     let timer = std::time::Instant::now();
     let forest = EnsembleLearnerParams::new_fixed_rng(DecisionTree::params(), lesson.rng(0))
         .ensemble_size(n_trees)
@@ -149,54 +157,102 @@ fn main() -> Outcome {
         format!("one tree {single_tree:.3}, forest {forest_end:.3}; mean error over the last half of the trees {forest_tail:.3}"),
         &[("single_tree", single_tree), ("forest", forest_end), ("forest_tail", forest_tail)],
     );
+    // Which wins depends on the target. Here the class depends on a sum of one term per feature
+    // (the squared norm), a shape that depth-2 trees added one after another build directly, while
+    // each full-depth forest tree must carve the sphere out of boxes. Over seeds 1–30 boosting
+    // ended 0.015–0.05 below the forest (the paired standard error on 2,000 test points is about
+    // 0.009).
+    lesson.claim(
+        "on this additive target, boosting ends below the forest",
+        boost_end < forest_end,
+        format!("test error after {n_rounds} rounds {boost_end:.3} against {forest_end:.3} for {n_trees} trees"),
+        &[("boosting", boost_end), ("forest", forest_end)],
+    );
 
-    // Part 2: variance. Refit with different seeds and look at each test point's share of votes
-    // for class 1: a single bootstrap tree flips between 0 and 1, the forest's share barely moves.
-    let seeds = lesson.pick(8, 5);
-    let spread = |size: usize| -> Result<f64> {
-        let shares: Vec<Array1<f64>> = (0..seeds as u64)
-            .map(|s| {
-                let model = EnsembleLearnerParams::new_fixed_rng(
-                    DecisionTree::params(),
-                    lesson.rng(1000 + s),
-                )
-                .ensemble_size(size)
-                .bootstrap_proportion(1.0)
-                .feature_proportion(0.5)
-                .fit(&train)?;
-                let v = votes(&model, &xt);
-                Ok(v.iter()
-                    .fold(Array1::zeros(n_test), |acc, v| acc + v.mapv(|c| c as f64))
-                    / size as f64)
-            })
-            .collect::<Result<_>>()?;
-        // The per-point standard deviation across seeds, averaged over the test points.
-        let sd: f64 = (0..n_test)
+    // Part 2: variance, where bagging earns its keep — across training sets. Fresh training sets
+    // of 500 points are drawn from the same population; on each, a forest of m trees is fitted
+    // and every tree's vote on 500 fixed test points is kept. One tree's vote varies across
+    // training sets with some variance σ². If the trees of a forest were independent, the average
+    // of m of them would vary by σ²/m; but they all learn from the same rows, so they correlate
+    // by some ρ and the forest keeps a floor: Var = ρσ² + (1 − ρ)σ²/m.
+    let (sets, m, rows, probes) = (lesson.pick(16, 10), lesson.pick(200, 150), 500, 500);
+    let probe_x = xt.slice(ndarray::s![..probes, ..]).to_owned();
+    let forest_params = |rng| {
+        EnsembleLearnerParams::new_fixed_rng(DecisionTree::params(), rng)
+            .ensemble_size(m)
+            .bootstrap_proportion(1.0)
+            .feature_proportion(0.5)
+    };
+    // The mean per-point variance across forests of the class-1 share of their first `size` trees.
+    let share_variance = |forests: &[Vec<Array1<usize>>], size: usize| -> f64 {
+        (0..probes)
             .map(|i| {
-                let values: Vec<f64> = shares.iter().map(|s| s[i]).collect();
-                harness::measure::sample_sd(&values)
+                let shares: Vec<f64> = forests
+                    .iter()
+                    .map(|trees| {
+                        trees[..size].iter().map(|v| v[i] as f64).sum::<f64>() / size as f64
+                    })
+                    .collect();
+                harness::measure::sample_sd(&shares).powi(2)
             })
             .sum::<f64>()
-            / n_test as f64;
-        Ok(sd)
+            / probes as f64
     };
-    let forest_size = lesson.pick(100, 50);
-    let (tree_sd, forest_sd) = (spread(1)?, spread(forest_size)?);
+    let mut fresh = Vec::new();
+    for r in 0..sets as u64 {
+        let (xr, yr) = sphere(rows, &mut lesson.rng(100 + r));
+        fresh.push(votes(
+            &forest_params(lesson.rng(200 + r)).fit(&Dataset::new(xr, yr))?,
+            &probe_x,
+        ));
+    }
+    // The same forest refitted on one training set with other seeds: only the bootstraps and
+    // feature draws change.
+    let (x_one, y_one) = sphere(rows, &mut lesson.rng(99));
+    let one_set = Dataset::new(x_one, y_one);
+    let mut reseeded = Vec::new();
+    for r in 0..sets as u64 {
+        reseeded.push(votes(
+            &forest_params(lesson.rng(300 + r)).fit(&one_set)?,
+            &probe_x,
+        ));
+    }
+    let tree_var = share_variance(&fresh, 1);
+    let (ten_var, forest_var) = (share_variance(&fresh, 10), share_variance(&fresh, m));
+    let seed_var = share_variance(&reseeded, m);
+    let independent = tree_var / m as f64;
+    let rho = (forest_var - independent) / (tree_var - independent);
     println!(
-        "\nspread of the class-1 vote share across {seeds} seeds (mean per-point SD): one tree {tree_sd:.3}, forest of {forest_size} {forest_sd:.3}"
+        "
+across {sets} fresh training sets of {rows} points (mean per-point variance of the class-1 vote share):"
     );
-    lesson.metric("tree_prediction_sd", tree_sd);
-    lesson.metric("forest_prediction_sd", forest_sd);
-    // Averaging m trees whose errors correlate by ρ scales the variance by ρ + (1 − ρ)/m; with
-    // ρ well below 0.5 the SD must fall at least by half.
+    println!(
+        "  one tree {tree_var:.4}, 10 trees {ten_var:.4}, {m} trees {forest_var:.4}; {m} independent trees would give σ²/m = {independent:.4}; implied correlation between trees ρ = {rho:.3}"
+    );
+    println!("  the {m}-tree forest refitted on one training set with {sets} seeds: {seed_var:.4}");
+    lesson.metric("tree_variance", tree_var);
+    lesson.metric("forest_variance", forest_var);
+    lesson.metric("reseeded_variance", seed_var);
+    lesson.metric("tree_correlation", rho);
     lesson.claim(
-        "the forest's predictions vary less across seeds than one tree's",
-        forest_sd < 0.5 * tree_sd,
-        format!(
-            "per-point SD {forest_sd:.3} vs {tree_sd:.3} ({:.1}× smaller)",
-            tree_sd / forest_sd
-        ),
-        &[("tree_sd", tree_sd), ("forest_sd", forest_sd)],
+        "across training sets, a forest varies far less than one tree",
+        forest_var < 0.2 * tree_var,
+        format!("per-point variance {forest_var:.4} for {m} trees against {tree_var:.4} for one ({:.0}× smaller)", tree_var / forest_var),
+        &[("tree_variance", tree_var), ("forest_variance", forest_var)],
+    );
+    lesson.claim(
+        "correlated trees leave a floor that more trees cannot remove",
+        forest_var > 2.0 * independent && ten_var / forest_var < 0.6 * m as f64 / 10.0,
+        format!("{m} trees vary by {forest_var:.4}, not σ²/m = {independent:.4}; going from 10 to {m} trees divided the variance by {:.1}, not {}", ten_var / forest_var, m / 10),
+        &[("forest_variance", forest_var), ("independent_trees", independent)],
+    );
+    // Re-seeding on fixed rows measures only what more trees remove; it understates what the
+    // forest's prediction would do on another sample of the population.
+    lesson.claim(
+        "re-seeding on fixed data understates the variance that matters",
+        forest_var > 2.0 * seed_var,
+        format!("forest variance across training sets {forest_var:.4}, across seeds on one training set {seed_var:.4}"),
+        &[("forest_variance", forest_var), ("reseeded_variance", seed_var)],
     );
 
     // Part 3: boosting's training loss, round by round. With every row used each round and

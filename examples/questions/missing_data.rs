@@ -2,15 +2,23 @@
 //!
 //! **Question:** How do you handle missing data, and how do you know which method worked?
 //!
-//! **Answer:** First ask why values are missing. If missingness is unrelated to anything (missing
-//! completely at random), dropping rows only costs data; if it depends on other columns (missing at
-//! random), dropping biases every statistic and an imputer that uses those columns repairs it; if
-//! it depends on the missing value itself, no method is safe and the gap must be reported. Then
-//! measure: hide values you know, impute them, and score each method by its error. On weekly CO₂, a
-//! series with trend and season, the mean fill is off by about 17 ppm, forward fill by under 1 and
-//! linear interpolation by less still, and a trend-plus-season regression is close behind; on
-//! penguins with Gentoo masses hidden more often, dropping rows underestimates the mean mass by
-//! about 160 g and filling by species removes most of that bias.
+//! **Answer:** First ask why values are missing. Missing completely at random: dropping rows only
+//! costs data. Missing at random given other columns: dropping biases estimates that ignore those
+//! columns, but estimates conditioned on them (a regression that includes them) stay unbiased, and
+//! an imputer that uses them repairs the rest. Missing because of the value itself: no method is
+//! safe, so report it. Then measure: hide values you know, impute them, score each method. Every
+//! single fill has a cost — a group-mean fill shrinks variance and correlations, interpolation uses
+//! future values and leaks in forecasting — so also consider a missing-indicator column, multiple
+//! imputation, or models that take NaN natively (gradient-boosted trees), and fit the imputer
+//! inside the pipeline.
+//!
+//! **Evidence:** On weekly CO₂ with 10 % of weeks and ten 4-week blocks hidden, the mean fill is
+//! off by about 17 ppm, forward fill by about 0.6, linear interpolation by about 0.36 and a
+//! trend-plus-season regression by about 0.8 (RMSE), interpolation winning on every mask. On
+//! penguins with Gentoo masses hidden five times as often, dropping rows underestimates the mean
+//! mass by about 165 g and a species-mean fill brings that to about 1 g; the Gentoo mean from
+//! complete cases is off by only about 2 g; and the filled column's SD is about 5 % smaller than
+//! the truth's.
 //!
 //! **Run:** `cargo run --example missing_data` (add `-- --quick` for a short run).
 
@@ -166,7 +174,16 @@ fn main() -> Outcome {
         .into_no_null_iter()
         .collect();
     let true_mean = mean(&mass);
+    let true_sd = harness::measure::sample_sd(&mass);
+    let gentoo: Vec<f64> = species
+        .iter()
+        .zip(&mass)
+        .filter(|(s, _)| *s == "Gentoo")
+        .map(|(_, &m)| m)
+        .collect();
+    let true_gentoo = mean(&gentoo);
     let (mut drop_bias, mut group_bias) = (Vec::new(), Vec::new());
+    let (mut gentoo_bias, mut filled_sd) = (Vec::new(), Vec::new());
     for _ in 0..repeats * 10 {
         let shown: Vec<Option<f64>> = species
             .iter()
@@ -188,17 +205,23 @@ fn main() -> Outcome {
                     .fill_null(col("mass").mean().over([col("species")]))
                     .mean()
                     .alias("species_mean_fill"),
+                col("mass")
+                    .fill_null(col("mass").mean().over([col("species")]))
+                    .std(1)
+                    .alias("filled_sd"),
+                col("mass")
+                    .filter(col("species").eq(lit("Gentoo")))
+                    .mean()
+                    .alias("gentoo_complete_cases"),
             ])
             .collect()?;
-        drop_bias.push(estimates.column("drop")?.f64()?.get(0).context("mean")? - true_mean);
-        group_bias.push(
-            estimates
-                .column("species_mean_fill")?
-                .f64()?
-                .get(0)
-                .context("mean")?
-                - true_mean,
-        );
+        let first = |name: &str| -> anyhow::Result<f64> {
+            estimates.column(name)?.f64()?.get(0).context("one value")
+        };
+        drop_bias.push(first("drop")? - true_mean);
+        gentoo_bias.push(first("gentoo_complete_cases")? - true_gentoo);
+        filled_sd.push(first("filled_sd")?);
+        group_bias.push(first("species_mean_fill")? - true_mean);
     }
     let (drop_b, group_b) = (mean(&drop_bias), mean(&group_bias));
     println!(
@@ -219,6 +242,33 @@ fn main() -> Outcome {
         drop_b < -50.0 && group_b.abs() < drop_b.abs() / 5.0,
         format!("bias {drop_b:+.1} g when dropping, {group_b:+.1} g after filling by species"),
         &[("bias_drop", drop_b), ("bias_species_fill", group_b)],
+    );
+    // Dropping is not always biased. Here missingness depends only on species, so within a
+    // species the complete cases are a random sample: any estimate conditioned on species — the
+    // Gentoo mean, a regression of mass on species — stays unbiased after dropping.
+    let gentoo_b = mean(&gentoo_bias);
+    // And a fill is not free: every filled Gentoo gets exactly the Gentoo mean, so the filled
+    // column varies less than the truth, and correlations with other columns shrink with it.
+    let sd_after = mean(&filled_sd);
+    println!(
+        "  Gentoo mean from the complete cases: bias {gentoo_b:+.1} g; SD of body mass {true_sd:.0} g in truth, {sd_after:.0} g after the species fill"
+    );
+    lesson.metric("bias_gentoo_complete_cases_g", gentoo_b);
+    lesson.metric("sd_after_species_fill_g", sd_after);
+    lesson.claim(
+        "dropping is unbiased for estimates conditioned on what drives the missingness",
+        gentoo_b.abs() < drop_b.abs() / 5.0,
+        format!("the Gentoo mean from complete cases is off by {gentoo_b:+.1} g while the overall mean is off by {drop_b:+.1} g"),
+        &[("bias_gentoo", gentoo_b)],
+    );
+    lesson.claim(
+        "a group-mean fill shrinks the spread",
+        sd_after < 0.98 * true_sd,
+        format!(
+            "SD {sd_after:.0} g after filling against {true_sd:.0} g in truth ({:.1} % less)",
+            100.0 * (1.0 - sd_after / true_sd)
+        ),
+        &[("sd_true", true_sd), ("sd_filled", sd_after)],
     );
 
     figure!(lesson, "imputation_error", plot::SIZE, |root| {

@@ -2,14 +2,17 @@
 //!
 //! **Question:** How do the classic model families compare on the same data?
 //!
-//! **Answer:** On one fixed, stratified split of breast cancer (569 tumours, 2 classes) and wine
-//! (178 wines, 3 classes), every family beats the majority baseline by a wide margin, and the
-//! differences between good models are a few test rows. Linear models, SVMs and k-NN need scaled
-//! features (a scaler fitted on the training rows); trees and naive Bayes do not. Ensembles of
-//! trees (a random forest, gradient boosting) beat a single tree under repeated cross-validation
-//! (on one split they can trail it by a test row), and the costs differ by orders of magnitude:
-//! naive Bayes fits in microseconds, a forest of 100 trees in hundreds of times that, and k-NN does
-//! its work at predict time. The table below is measured, not quoted.
+//! **Answer:** Most model families beat a majority baseline by a wide margin on clean tabular data,
+//! and the differences between good models are a few test rows. Linear models, SVMs and k-NN need
+//! scaled features (a scaler fitted on the training rows); trees and naive Bayes do not. Ensembles
+//! of trees beat a single tree when measured by repeated cross-validation. The costs differ by
+//! orders of magnitude: naive Bayes fits in microseconds, a forest of 100 trees in hundreds of
+//! times that, and k-NN does its work at predict time.
+//!
+//! **Evidence:** On one stratified split of breast cancer (569 tumours, 2 classes) and wine (178
+//! wines, 3 classes) every family's accuracy is at least 0.287 above the majority baseline, with
+//! fit and predict times in the printed table. Over 3 × 4-fold CV on both data sets the mean
+//! accuracy is 0.909 for a single tree, 0.968 for a random forest and 0.964 for gradient boosting.
 //!
 //! **Run:** `cargo run --example classic_algorithms` (add `-- --quick` for a short run).
 

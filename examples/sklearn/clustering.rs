@@ -3,16 +3,17 @@
 //! **Question:** Which clustering algorithm fits which data shape?
 //!
 //! **Answer:** Each algorithm carries an idea of what a cluster is. k-means assigns every point to
-//! the nearest centre, so its clusters are round and equally wide: perfect on round blobs, wrong on
-//! two interleaved moons (it cuts them in half) and on stretched blobs. A Gaussian mixture learns a
-//! covariance per cluster, so it follows stretched, tilted clusters — once EM has run to
-//! convergence (linfa's default stopping rule can leave it at the k-means partition, and its
-//! `n_runs` does not restart from new initialisations, so restarts are done by hand). DBSCAN and
-//! single-linkage agglomerative clustering follow density and connectivity, so they trace the moons
-//! exactly, but need a distance scale (DBSCAN's `eps`) that suits the data. Judge with the adjusted
-//! Rand index when true groups are known, and with the silhouette when they are not — keeping in
-//! mind that the silhouette itself prefers round clusters. The elbow of k-means' inertia against k
-//! points at the number of round blobs.
+//! the nearest centre, so its clusters are round and equally wide: right on round blobs, wrong on
+//! interleaved moons and stretched blobs. A Gaussian mixture learns a covariance per cluster and
+//! follows stretched, tilted clusters. DBSCAN and single-linkage clustering follow density and
+//! connectivity, so they trace the moons, but need a distance scale that suits the data. Judge with
+//! the adjusted Rand index when true groups are known and the silhouette when not — the silhouette
+//! itself prefers round clusters.
+//!
+//! **Evidence:** On two moons DBSCAN's ARI is 1.00 and k-means' 0.25; on stretched blobs a Gaussian
+//! mixture (run to convergence, restarted by hand, since linfa's `n_runs` does not restart from new
+//! initialisations) reaches 1.00 against k-means' 0.65; on round blobs k-means reaches 0.99, and
+//! the bend of its inertia curve sits at the true k = 3.
 //!
 //! **Run:** `cargo run --example clustering` (add `-- --quick` for a short run).
 

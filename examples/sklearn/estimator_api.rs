@@ -3,13 +3,18 @@
 //! **Question:** How do fit, predict and transform work, and how do you write your own estimator?
 //!
 //! **Answer:** linfa splits scikit-learn's estimator in two. Hyper-parameters are a value of their
-//! own that is checked before any work (`ParamGuard::check`), so a negative penalty or a learning
-//! rate of 1.5 comes back as an `Err`, never a panic or a silent fit. `Fit::fit` turns checked
-//! parameters and a `Dataset` into a separate fitted type, and only the fitted type has `predict`
-//! (`Predict`) or `transform` (`Transformer`): "predict before fit" cannot compile. A model of your
-//! own is three small trait impls; here a nearest-centroid classifier written in this file runs
-//! through the toolkit's cross-validation and pipeline exactly like linfa's models, and scores 0.97
-//! on wine, far above the 0.40 majority baseline.
+//! own that is checked before any work (`ParamGuard::check`), so an invalid setting comes back as
+//! an `Err`, not a panic or a silent fit. `Fit::fit` turns checked parameters and a `Dataset` into
+//! a separate fitted type, and only the fitted type has `predict` or `transform`, so "predict
+//! before fit" cannot compile. A model of your own is three small trait impls, and then it runs
+//! through the same cross-validation and pipelines as the built-in ones.
+//!
+//! **Evidence:** Five invalid settings (a negative penalty, a learning rate of 1.5 and others)
+//! return Err; linfa-trees 0.8.1 does not check `min_weight_split`, and fits with −1 (the lesson
+//! asserts the gap, so a fix upstream would show). A fitted scaler centres the training columns to
+//! 8e-15 and applies the training statistics to a test row exactly. A nearest-centroid classifier
+//! written in the lesson scores 0.97 on wine, against 0.40 for the majority baseline and 0.98 for
+//! logistic regression, all through one `cross_val_score`.
 //!
 //! **Run:** `cargo run --example estimator_api` (add `-- --quick` for a short run).
 

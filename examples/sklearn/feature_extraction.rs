@@ -3,14 +3,18 @@
 //! **Question:** How do you turn text into features and pick the useful ones?
 //!
 //! **Answer:** Learn a vocabulary from the training documents and count each word in each document:
-//! a bag of words, a sparse matrix (2 % non-zero here, 23× smaller stored as CSR). TF-IDF
-//! multiplies each count by ln((1 + n) / (1 + df)) + 1, which shrinks the words every document uses
-//! ("the", "my"), and scales each row to unit length. χ² selection keeps the words whose counts
-//! differ most between classes: the 50 best of 450 classify about 0.27 better than the 50 worst. On
-//! 120 support messages, with vocabulary, IDF and selection fitted inside each fold, naive Bayes on
-//! counts and logistic regression on TF-IDF reach about 0.71 against 0.33 for the majority class.
-//! linfa-preprocessing has both vectorisers, but its columns change order on every fit and its
-//! TF-IDF recounts document frequencies on each batch; the toolkit fixes both.
+//! a bag of words, stored as a sparse matrix. TF-IDF multiplies each count by an inverse document
+//! frequency, which shrinks the words every document uses, and scales each row to unit length. χ²
+//! selection keeps the words whose counts differ most between classes. Fit the vocabulary, the IDF
+//! and the selection inside each fold, like any other preprocessing.
+//!
+//! **Evidence:** On 120 support messages the bag of words has 2.1 % non-zero cells, and CSR storage
+//! takes 23× less memory than a dense matrix. The 8 lowest-IDF words occur in all three classes.
+//! With 50 of 450 words, χ²'s best words beat its worst by 0.26 ± 0.01 accuracy on the same folds;
+//! naive Bayes on counts and logistic regression on TF-IDF beat the 0.33 majority baseline on all
+//! 50 folds (0.72 with all words). linfa-preprocessing 0.8.1 reorders its columns on every fit (450
+//! of 450 words moved) and its TF-IDF depends on the batch (rows up to 3.7 apart), so the toolkit's
+//! vectorisers fix both.
 //!
 //! **Run:** `cargo run --example feature_extraction` (add `-- --quick` for a short run).
 

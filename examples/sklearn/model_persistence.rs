@@ -2,14 +2,16 @@
 //!
 //! **Question:** How do you save and reload a fitted model safely?
 //!
-//! **Answer:** Save the whole fitted pipeline — preprocessing and model together — never the model
-//! alone, and save beside it what is needed to trust it later: a format version, the versions of
-//! the code that made it, the feature schema it expects and a hash of its training data. Put a
-//! checksum over the bytes so that a damaged file is refused rather than half-read. In Rust, serde
-//! gives both a text format (TOML: readable, diffable) and a binary one (CBOR: smaller, faster);
-//! reloaded, the pipeline predicts bit-for-bit the same probabilities. Unlike Python's pickle,
-//! loading runs no code from the file: a corrupted artefact or a request whose columns do not match
-//! the schema is a clear error.
+//! **Answer:** Save the whole fitted pipeline — preprocessing and model together — and beside it
+//! what is needed to trust it later: a format version, the versions of the code that made it, the
+//! feature schema it expects and a hash of its training data, with a checksum over the bytes so a
+//! damaged file is refused rather than half-read. In Rust, serde gives a readable text format and a
+//! compact binary one. Unlike Python's pickle, loading runs no code from the file.
+//!
+//! **Evidence:** The fitted penguin pipeline round-trips through TOML and CBOR and predicts 86 test
+//! birds' three class probabilities equal to the last bit. Four bad inputs — a flipped byte, a
+//! truncated file, a wrong format version and a request with a missing column — are each refused
+//! with a one-line message, and the good request still scores 85 of 86.
 //!
 //! **Run:** `cargo run --example model_persistence` (add `-- --quick` for a short run).
 

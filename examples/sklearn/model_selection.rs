@@ -3,13 +3,16 @@
 //! **Question:** How do you tune hyper-parameters honestly?
 //!
 //! **Answer:** Score every candidate by cross-validation on the training data, never on the test
-//! set. A grid tries every combination; random search draws the same budget from distributions and,
-//! because usually only one or two parameters matter, a quarter of the evaluations finds a model
-//! within a hair of the grid's (here gradient boosting on breast cancer: within 1 % when both
-//! winners are scored again on fresh folds). The winning CV score itself is optimistic — it is the
-//! maximum of many noisy scores — so report nested cross-validation: an outer split whose training
-//! part runs the whole search. On pure noise the best of 20 candidates "scores" well above chance
-//! while the nested estimate stays at chance.
+//! set. A grid tries every combination; random search draws the same budget from distributions, and
+//! because usually only one or two parameters matter, it finds a near-best model with far fewer
+//! evaluations. The winning CV score itself is optimistic — the maximum of many noisy scores — so
+//! estimate the tuned model with nested cross-validation, an outer split whose training part runs
+//! the whole search, or with an untouched test set.
+//!
+//! **Evidence:** Tuning gradient boosting on breast cancer, random search with 6 candidates finds a
+//! model that scores 0.964 on fresh folds against 0.965 for the 24-candidate grid's winner. On pure
+//! noise, the best of 20 candidates' CV score is 0.578 while nested CV gives 0.533, within noise of
+//! the true 0.5.
 //!
 //! **Run:** `cargo run --example model_selection` (add `-- --quick` for a short run).
 

@@ -2,14 +2,18 @@
 //!
 //! **Question:** Why use pipelines, and what is data leakage?
 //!
-//! **Answer:** A pipeline makes the preprocessing part of the model: scaling, encoding and feature
-//! selection are fitted on the training rows of each fold and only applied to its test rows, as
-//! they will be applied to tomorrow's data. Leakage is any route by which the test rows shape the
-//! model. The classic one is choosing features on the whole data set before cross-validating: on
-//! pure noise (labels that nothing can predict) it reports about 0.85 accuracy, while the same
-//! selection inside a pipeline reports the truth, about 0.5. Here the toolkit's column transformer
-//! (scale the measurements, one-hot the island and sex) and SelectKBest run inside linfa-style
-//! pipelines through ordinary cross-validation.
+//! **Answer:** A pipeline makes the preprocessing part of the model: scaling, encoding, imputing
+//! and feature selection are fitted on the training rows of each fold and only applied to its test
+//! rows, as they will be applied to tomorrow's data. Leakage is any route by which test rows shape
+//! the model. The classic case is choosing features on the whole data set before cross-validating:
+//! on labels nothing can predict, it reports good accuracy, while the same selection inside a
+//! pipeline reports chance.
+//!
+//! **Evidence:** A scaler inside the pipeline learns a mean of 43.8663 from the training rows, not
+//! the table's 43.9219. A column transformer (scale the measurements, one-hot the island and sex,
+//! impute) with logistic regression scores 0.988 by 5-fold CV on all 344 penguins, missing values
+//! included. On pure noise, selecting features before CV reports 0.898 accuracy, inside the
+//! pipeline 0.496.
 //!
 //! **Run:** `cargo run --example pipelines` (add `-- --quick` for a short run).
 

@@ -3,15 +3,18 @@
 //! **Question:** Which core data structures matter for data work, and what do their operations
 //! cost?
 //!
-//! **Answer:** `list` is `Vec`, `collections.deque` is `VecDeque`, `dict` is `HashMap` — but a
-//! Python dict keeps insertion order and a `HashMap` does not (`indexmap::IndexMap` does;
-//! `BTreeMap` keeps keys sorted) — `set` is `HashSet`, and `heapq` is `BinaryHeap`, with one
-//! difference: `heapq` is a min-heap and `BinaryHeap` a max-heap, so a min-heap wraps its items in
-//! `std::cmp::Reverse`. `Counter` and `defaultdict` are one idiom in Rust:
-//! `*map.entry(key).or_insert(0) += 1`. What matters in interviews is the cost of membership:
-//! scanning a list is O(n), binary search in a sorted one is O(log n), a hash set is O(1) on
-//! average. This lesson measures all three from a hundred to a million elements and draws them on
-//! log-log axes, where the slopes are the exponents.
+//! **Answer:** `list` is `Vec`, `deque` is `VecDeque`, `dict` is `HashMap` (but a Python dict keeps
+//! insertion order and a `HashMap` does not: `IndexMap` does, `BTreeMap` keeps keys sorted), `set`
+//! is `HashSet`, and `heapq` is `BinaryHeap` — a max-heap, where `heapq` is a min-heap, so wrap
+//! items in `Reverse`. `Counter` and `defaultdict` are `*map.entry(k).or_insert(0) += 1`.
+//! Membership is the cost that matters: a scan is O(n), a binary search O(log n), a hash set O(1)
+//! on average.
+//!
+//! **Evidence:** The lesson times membership tests from a hundred to a million elements and fits
+//! the slopes on log-log axes: the linear scan's slope is close to 1, binary search and the hash
+//! set stay nearly flat, and at a hundred thousand elements the hash set answers several hundred
+//! times faster than the scan (925× in one run, best of five). A word count with the entry API
+//! matches a sort-and-count of the same words.
 //!
 //! **Run:** `cargo run --example data_structures` (add `-- --quick` for a short run).
 

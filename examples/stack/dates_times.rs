@@ -4,12 +4,14 @@
 //!
 //! **Answer:** Keep instants in UTC, convert to a named IANA zone (not a fixed offset) only to show
 //! or group by local time, and say which arithmetic you mean: adding 24 hours is absolute time,
-//! adding one calendar day keeps the wall-clock time and may be 23 or 25 hours across a
+//! adding one calendar day keeps the wall-clock time and may last 23 or 25 hours across a
 //! daylight-saving change. Parse with explicit formats, and expect local times that do not exist
-//! (the skipped spring hour) or exist twice (the repeated autumn hour). In Rust, chrono with
-//! chrono-tz does this (polars uses chrono inside); in pandas it is `to_datetime`, `tz_localize`
-//! and `tz_convert`. This lesson checks New York's short day, the two kinds of arithmetic, and the
-//! flights data's UTC timestamps against its local departure hours.
+//! (the skipped spring hour) or exist twice (the repeated autumn hour).
+//!
+//! **Evidence:** The lesson checks that New York's spring-forward day lasts 23 hours, that 2:30
+//! that morning does not exist and 1:30 on the autumn day exists twice, that adding 24 hours and
+//! adding one day differ across the change, and that the flights data's UTC timestamps converted to
+//! New York time give back its local departure hours.
 //!
 //! **Run:** `cargo run --example dates_times` (add `-- --quick` for a short run).
 

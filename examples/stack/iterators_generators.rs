@@ -3,14 +3,17 @@
 //! **Question:** What do list comprehensions and generators become in Rust, and why does laziness
 //! matter for memory?
 //!
-//! **Answer:** A list comprehension `[f(x) for x in xs if p(x)]` is an iterator chain
+//! **Answer:** A list comprehension `[f(x) for x in xs if p(x)]` is
 //! `xs.iter().filter(p).map(f).collect::<Vec<_>>()`; a generator expression is the same chain
-//! without `collect`. Rust iterators are lazy: nothing runs until something pulls values, each
-//! value flows through the whole chain before the next is made, and the compiler fuses the steps
-//! into one loop. A generator function becomes `std::iter::from_fn` (or `successors`) around a
-//! closure that keeps its state. The payoff is memory: a lazy pipeline over ten million items holds
-//! a few numbers at a time, while collecting first needs the whole list. This lesson counts the
-//! heap bytes of both with a counting allocator.
+//! without `collect`, and a generator function is `std::iter::from_fn` or `successors` around a
+//! closure that keeps the state. Iterators are lazy: nothing runs until something pulls values,
+//! each value passes through the whole chain before the next, and the compiler fuses the steps into
+//! one loop — so a lazy pipeline needs memory for a few values, not for the whole list.
+//!
+//! **Evidence:** With a counting allocator, summing a filtered, mapped range of ten million numbers
+//! lazily peaks at zero bytes of heap, while collecting the intermediate list first peaks at 76
+//! MiB; both sums are equal bit for bit. An endless generator behind `take(5)` produces only the
+//! values pulled.
 //!
 //! **Run:** `cargo run --example iterators_generators` (add `-- --quick` for a short run).
 

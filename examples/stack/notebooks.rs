@@ -4,14 +4,15 @@
 //! made?
 //!
 //! **Answer:** Jupyter runs Rust through the evcxr kernel, which compiles each cell as it runs and
-//! takes dependencies from `:dep` lines. Notebooks are good for exploring and bad for review (JSON
-//! diffs, hidden state, cells run out of order), so this project keeps the lesson's `.rs` file as
-//! the single source and generates the notebook from it: the `//!` header becomes a markdown cell,
-//! each top-level item or `// %%` marker starts a code cell, and `// %% [markdown]` starts prose.
-//! The generator lives in the light `catalogue` crate (`catalogue::notebook`), `workbook dev sync`
-//! refreshes `notebooks/`, and the tests fail when a notebook is stale. This lesson builds every
-//! lesson's notebook and checks that each is valid nbformat 4 and that its code cells are the
-//! source.
+//! takes dependencies from `:dep` lines. Notebooks are good for exploring and poor for review: JSON
+//! diffs, hidden state, cells run out of order. So this project keeps each lesson's `.rs` file as
+//! the single source and generates its notebook from it, and the tests fail when a notebook is
+//! stale.
+//!
+//! **Evidence:** The lesson builds the notebook of every ready lesson and checks that each is valid
+//! nbformat 4, that its first cell is the lesson's header as markdown, and that its code cells put
+//! the lesson's source back together; the generator is `catalogue::notebook`, and `workbook dev
+//! sync` writes them to `notebooks/`.
 //!
 //! **Run:** `cargo run --example notebooks` (add `-- --quick` for a short run).
 

@@ -3,14 +3,17 @@
 //! **Question:** How do you use regular expressions to extract and clean data, and what can go
 //! wrong?
 //!
-//! **Answer:** Write one pattern per record shape with named groups (`(?P<carrier>[A-Z0-9]{2})`),
-//! allow for the mess you expect (case, spacing, optional parts), compile it once, and check how
-//! many lines failed to match instead of dropping them silently. What can go wrong is time:
-//! Python's `re`, like every backtracking engine, can take exponential time on a nested quantifier
-//! such as `(a+)+` when the match fails, which is a real denial-of-service risk. Rust's `regex`
-//! crate guarantees time linear in the input by leaving out the features that need backtracking
-//! (look-around, back-references); `fancy-regex` adds them back with a backtracking engine. This
-//! lesson parses messy flight records, then times both engines on the pathological pattern.
+//! **Answer:** Write one pattern per record shape with named groups, allow for the mess you expect
+//! (case, spacing, optional parts), compile it once, and count the lines that failed to match
+//! instead of dropping them silently. What can go wrong is time: a backtracking engine such as
+//! Python's `re` can take exponential time on a nested quantifier like `(a+)+` when a match fails —
+//! a denial-of-service risk. Rust's `regex` crate guarantees time linear in the input by leaving
+//! out look-around and back-references; `fancy-regex` adds them back with backtracking.
+//!
+//! **Evidence:** The lesson parses messy flight records with one named-group pattern and accounts
+//! for every line (parsed or reported), then times the pathological `(a+)+$` on growing inputs: the
+//! backtracking engine's time doubles with each extra character, while `regex` stays linear and
+//! takes microseconds.
 //!
 //! **Run:** `cargo run --example regular_expressions` (add `-- --quick` for a short run).
 

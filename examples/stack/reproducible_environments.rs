@@ -3,18 +3,17 @@
 //! **Question:** How do you make a data-science environment reproducible, and what replaces venv,
 //! conda and Poetry in Rust?
 //!
-//! **Answer:** Cargo does all three jobs. `Cargo.toml` states what the project needs (like
-//! `pyproject.toml`), `Cargo.lock` records the exact version and checksum of every crate in the
-//! build (like a Poetry lock or `pip freeze`), and each project builds its own dependencies into
-//! its own `target/`, so there is nothing to activate. A workspace shares one lock among several
-//! crates, features switch optional parts on, and `cargo tree -d` shows any crate that resolved to
-//! two versions. This lesson reads the lock this very binary was built from and checks that the
-//! crates which pass values between stages resolved once; then it shows that a seeded computation
-//! gives the same digest twice. Bit-for-bit repeatability holds for the same crate versions on the
-//! same platform with deterministic reductions: a parallel sum, another CPU's SIMD path or a
-//! library that iterates a hash map can change the last bits or the result (two of linfa 0.8.1's
-//! estimators here, AdaBoost and t-SNE, give slightly different scores from run to run with a fixed
-//! seed).
+//! **Answer:** Cargo does the jobs of venv, conda and Poetry. `Cargo.toml` states what the project
+//! needs, `Cargo.lock` pins the exact version and checksum of every crate in the build, each
+//! project builds its own dependencies into its own `target/`, so there is nothing to activate, and
+//! `rust-toolchain.toml` pins the compiler. Bit-for-bit repeatability needs more than pinned
+//! versions: the same platform, seeded generators and reductions that run in a fixed order.
+//!
+//! **Evidence:** The lesson reads the `Cargo.lock` this binary was built from and checks that the
+//! crates which pass values between stages (ndarray, polars' arrow, serde) resolved to one version
+//! each, then runs a seeded computation twice and gets the same digest. Two of linfa 0.8.1's
+//! estimators used elsewhere here, AdaBoost and t-SNE, give slightly different scores from run to
+//! run with a fixed seed: a pinned lock alone does not make a result repeatable.
 //!
 //! **Run:** `cargo run --example reproducible_environments` (add `-- --quick` for a short run).
 

@@ -3,13 +3,19 @@
 //! **Question:** Which Rust crates replace the Python data stack, and how does a small end-to-end
 //! job look?
 //!
-//! **Answer:** polars plays pandas (load, clean, select), ndarray plays NumPy (a dense feature
+//! **Answer:** polars plays pandas (load, clean, select), ndarray plays NumPy (the dense feature
 //! matrix), linfa plays scikit-learn (fit, predict, score) and plotters plays Matplotlib. The
-//! hand-offs are explicit and typed, but not everything stops by itself: a lenient `cast` turns
-//! unreadable text into a null and `to_ndarray` turns a null into NaN without a word, so the lesson
-//! casts strictly and checks that the feature matrix is finite before fitting (it shows what each
-//! guard catches on a cell reading "n/a"). This lesson runs the whole chain on the Palmer penguins,
-//! times each stage and checks the classifier on a held-out quarter of the birds.
+//! hand-offs between them are explicit and typed, which catches a lot at compile time, but not
+//! everything: a lenient cast turns unreadable text into a null and the conversion to an array
+//! turns a null into NaN without a word, so cast strictly and check the matrix is finite before
+//! fitting.
+//!
+//! **Evidence:** On the Palmer penguins the whole chain — read the CSV, drop incomplete rows, build
+//! the matrix, standardise, fit a multinomial logistic regression, score a held-out quarter, draw
+//! the figure — runs in well under a second, with each stage timed; the classifier is checked
+//! against the majority baseline on the held-out birds. A cell reading "n/a" shows what each guard
+//! does: the lenient cast makes it a null, `to_ndarray` makes that NaN, and the strict cast refuses
+//! it with an error.
 //!
 //! **Run:** `cargo run --example stack_overview` (add `-- --quick` for a short run).
 

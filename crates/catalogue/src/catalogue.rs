@@ -106,8 +106,21 @@ pub struct Entry {
     pub number: u32,
     pub title: String,
     pub question: String,
-    /// The project's own short answer, grounded in what the lesson measures.
+    /// "In 30 seconds": the answer as a candidate would say it, without the lesson's numbers.
     pub answer: String,
+    /// "The evidence": what the lesson measured, with its numbers (ready entries).
+    #[serde(default)]
+    pub evidence: String,
+    /// "In Python": the calls an interviewer expects, each next to the Rust that does the same
+    /// in this workbook (ready entries).
+    #[serde(default)]
+    pub python: Vec<Translation>,
+    /// "Follow-ups": questions an interviewer asks next, with short answers (ready entries).
+    #[serde(default)]
+    pub follow_ups: Vec<FollowUp>,
+    /// The common mistakes on this topic (ready entries).
+    #[serde(default)]
+    pub pitfalls: Vec<String>,
     /// The lesson (`examples/<section>/<lesson>.rs`, where the section is that of the entry whose
     /// id is the lesson's name) that answers the question.
     pub lesson: String,
@@ -121,6 +134,41 @@ pub struct Entry {
     /// The kinds of evidence the lesson must produce (for the entry that owns the lesson).
     #[serde(default)]
     pub artefacts: Vec<ArtefactKind>,
+}
+
+impl Entry {
+    /// The prose a search looks through beyond the title and question: the answer, the evidence,
+    /// the hint, the Python translations, the follow-ups and the pitfalls.
+    fn searchable_text(&self) -> String {
+        let mut text = format!("{} {} {}", self.answer, self.evidence, self.hint);
+        for t in &self.python {
+            text.push_str(&format!(" {} {}", t.python, t.rust));
+        }
+        for f in &self.follow_ups {
+            text.push_str(&format!(" {} {}", f.question, f.answer));
+        }
+        for p in &self.pitfalls {
+            text.push(' ');
+            text.push_str(p);
+        }
+        text
+    }
+}
+
+/// One Python call and the Rust that does the same job here.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Translation {
+    pub python: String,
+    pub rust: String,
+}
+
+/// A question an interviewer asks next, and its short answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    pub question: String,
+    pub answer: String,
 }
 
 /// The whole catalogue.
@@ -238,6 +286,48 @@ impl Catalogue {
                     e.id, e.lesson
                 ));
             }
+            let has_parts = !e.evidence.is_empty()
+                || !e.python.is_empty()
+                || !e.follow_ups.is_empty()
+                || !e.pitfalls.is_empty();
+            if !owns_lesson && has_parts {
+                return bad(format!(
+                    "entry {} points at lesson {}: its evidence, python, follow-ups and pitfalls are that entry's",
+                    e.id, e.lesson
+                ));
+            }
+            if owns_lesson && e.status == Status::Ready {
+                let missing: Vec<&str> = [
+                    ("evidence", e.evidence.trim().is_empty()),
+                    ("python", e.python.is_empty()),
+                    ("follow_ups (at least two)", e.follow_ups.len() < 2),
+                    ("pitfalls", e.pitfalls.is_empty()),
+                ]
+                .into_iter()
+                .filter_map(|(part, absent)| absent.then_some(part))
+                .collect();
+                if !missing.is_empty() {
+                    return bad(format!(
+                        "entry {} is ready but has no {}",
+                        e.id,
+                        missing.join(", ")
+                    ));
+                }
+                let blank = e
+                    .python
+                    .iter()
+                    .any(|t| t.python.trim().is_empty() || t.rust.trim().is_empty())
+                    || e.follow_ups
+                        .iter()
+                        .any(|f| f.question.trim().is_empty() || f.answer.trim().is_empty())
+                    || e.pitfalls.iter().any(|p| p.trim().is_empty());
+                if blank {
+                    return bad(format!(
+                        "entry {} has an empty python, follow-up or pitfall text",
+                        e.id
+                    ));
+                }
+            }
             if owns_lesson && e.status == Status::Ready && e.artefacts.is_empty() {
                 return bad(format!(
                     "entry {} is ready but lists no artefacts (figure, html, table, data, model, endpoint)",
@@ -258,6 +348,15 @@ impl Catalogue {
             }
         }
         Ok(())
+    }
+
+    /// The entry whose lesson `entry` points at (itself when it owns its lesson): the one that
+    /// holds the evidence, the Python translations, the follow-ups and the pitfalls.
+    pub fn lesson_owner<'a>(&'a self, entry: &'a Entry) -> &'a Entry {
+        self.entries
+            .iter()
+            .find(|o| o.id == entry.lesson)
+            .unwrap_or(entry)
     }
 
     pub fn section(&self, id: &str) -> Option<&Section> {
@@ -379,7 +478,7 @@ impl Catalogue {
             .map(|e| {
                 let head = tokens(&format!("{} {} {}", e.id, e.lesson, e.title));
                 let question = tokens(&e.question);
-                let rest = tokens(&format!("{} {}", e.answer, e.hint));
+                let rest = tokens(&e.searchable_text());
                 let has = |field: &[String], w: &str| {
                     field
                         .iter()
@@ -476,6 +575,32 @@ mod tests {
         let hits = c.search("broadcast shapes");
         assert_eq!(hits[0].1.id, "broadcasting");
         assert!(c.search("zzzz qqqq").is_empty());
+    }
+
+    #[test]
+    fn a_ready_entry_needs_the_four_parts_and_a_pointer_entry_borrows_them() {
+        let head = "[[section]]\nid = \"s\"\nnumber = 1\ntitle = \"S\"\npython = \"p\"\npackage = \"lessons-s\"\n";
+        let owner = "[[topic]]\nid = \"x\"\nsection = \"s\"\nnumber = 1\ntitle = \"t\"\nquestion = \"q\"\nanswer = \"a\"\nlesson = \"x\"\ndifficulty = \"basic\"\nhint = \"h\"\nstatus = \"ready\"\nartefacts = [\"figure\"]\n";
+        let parts = "evidence = \"e\"\npython = [{ python = \"p\", rust = \"r\" }]\nfollow_ups = [{ question = \"q1\", answer = \"a1\" }, { question = \"q2\", answer = \"a2\" }]\npitfalls = [\"p\"]\n";
+        let bare = Catalogue::parse(&format!("{head}{owner}"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            bare.contains(
+                "entry x is ready but has no evidence, python, follow_ups (at least two), pitfalls"
+            ),
+            "{bare}"
+        );
+        let pointer = "[[topic]]\nid = \"y\"\nsection = \"s\"\nnumber = 2\ntitle = \"t\"\nquestion = \"q\"\nanswer = \"a\"\nlesson = \"x\"\ndifficulty = \"basic\"\nhint = \"h\"\nstatus = \"ready\"\n";
+        let c = Catalogue::parse(&format!("{head}{owner}{parts}{pointer}")).unwrap();
+        let y = c.find("y").unwrap();
+        assert_eq!(c.lesson_owner(y).id, "x");
+        assert_eq!(c.lesson_owner(y).follow_ups.len(), 2);
+        // The parts have one home: a pointer entry may not carry its own.
+        let err = Catalogue::parse(&format!("{head}{owner}{parts}{pointer}evidence = \"e\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("entry y points at lesson x"), "{err}");
     }
 
     #[test]

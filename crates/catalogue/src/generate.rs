@@ -138,6 +138,10 @@ pub fn source_with_header(entry: &Entry, site: &LessonSite, source: &str) -> Res
     out.push("//!".into());
     out.extend(wrap("**Answer:**", &entry.answer));
     out.push("//!".into());
+    if !entry.evidence.is_empty() {
+        out.extend(wrap("**Evidence:**", &entry.evidence));
+        out.push("//!".into());
+    }
     out.extend(wrap(
         "**Run:**",
         &format!(

@@ -16,7 +16,9 @@ pub mod report;
 
 use std::path::{Path, PathBuf};
 
-pub use catalogue::{ArtefactKind, Catalogue, Difficulty, Entry, Section, Status};
+pub use catalogue::{
+    ArtefactKind, Catalogue, Difficulty, Entry, FollowUp, Section, Status, Translation,
+};
 pub use report::{Artefact, BuildInfo, Claim, Report};
 
 /// The errors of the light core. Each names the file or the thing it is about.

@@ -225,12 +225,12 @@ fn axis_range(series: &[Series], log: bool, pick: fn(&(f64, f64)) -> f64) -> (f6
 /// A chart of lines with markers, on linear or logarithmic axes.
 #[derive(Debug, Clone)]
 pub struct LineChart {
-    pub title: String,
-    pub x_desc: String,
-    pub y_desc: String,
-    pub log_x: bool,
-    pub log_y: bool,
-    pub series: Vec<Series>,
+    title: String,
+    x_desc: String,
+    y_desc: String,
+    log_x: bool,
+    log_y: bool,
+    series: Vec<Series>,
 }
 
 impl LineChart {
@@ -248,6 +248,12 @@ impl LineChart {
     pub fn log_log(mut self) -> LineChart {
         self.log_x = true;
         self.log_y = true;
+        self
+    }
+
+    /// A logarithmic x axis over a linear y axis, for a sweep over orders of magnitude.
+    pub fn log_x(mut self) -> LineChart {
+        self.log_x = true;
         self
     }
 
