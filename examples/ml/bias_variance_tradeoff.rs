@@ -11,9 +11,10 @@
 //! **Evidence:** Polynomials of degree 1 to 10 are fitted to hundreds of training sets — the same
 //! 25 inputs, fresh noise each time — so the parts can be measured against the known curve. Bias²
 //! falls from 0.19 at degree 1 to below 0.004 from degree 3; variance rises from 0.011 (degree 3)
-//! to 0.033 (degree 10). The test error is lowest at degree 3 (0.105), far below degree 1 (0.286)
-//! and clearly below degree 10 (0.124), and bias² + variance + noise matches the directly measured
-//! test error within 1.1 % (1.1 standard errors).
+//! to 0.033 (degree 10). The test error is lowest at degree 3 (0.105), far below degree 1 (0.28)
+//! and clearly below degree 10 (0.12), and the three parts add up to it within Monte Carlo error.
+//! With 100 training points instead of 25, the degree-10 variance falls about 4× (0.033 → 0.008)
+//! while the degree-1 bias² moves by under 10 %.
 //!
 //! **Run:** `cargo run --example bias_variance_tradeoff` (add `-- --quick` for a short run).
 
@@ -38,6 +39,24 @@ fn features(x: &[f64], degree: usize) -> Array2<f64> {
     Array2::from_shape_fn((x.len(), degree), |(i, k)| {
         ((k + 1) as f64 * x[i].acos()).cos()
     })
+}
+
+/// Bias² and variance of a model from its predictions (one row per training set, one column per
+/// grid point), averaged over the grid. The average fit over the sets estimates the expected fit
+/// with its own sampling error, E[(average − truth)²] = bias² + variance / sets, so the estimated
+/// variance / (sets − 1) is subtracted at each point to make the bias² estimate unbiased.
+fn bias_and_variance(predictions: &Array2<f64>, grid: &[f64]) -> (f64, f64) {
+    let sets = predictions.nrows();
+    let average = predictions.mean_axis(ndarray::Axis(0)).unwrap_or_default();
+    let spread = predictions.var_axis(ndarray::Axis(0), 0.0);
+    let bias2 = grid
+        .iter()
+        .zip(&average)
+        .zip(&spread)
+        .map(|((&x, a), v)| (a - truth(x)).powi(2) - v / (sets - 1) as f64)
+        .sum::<f64>()
+        / grid.len() as f64;
+    (bias2, spread.mean().unwrap_or(0.0))
 }
 
 fn main() -> Outcome {
@@ -107,19 +126,7 @@ fn main() -> Outcome {
                 / n_train as f64;
         }
         train_mse /= sets as f64;
-        // The average fit over the sets estimates the expected fit, but with its own sampling
-        // error: E[(average − truth)²] = bias² + variance / sets. Subtracting the estimated
-        // variance / (sets − 1) at each point makes the bias² estimate unbiased.
-        let average = predictions.mean_axis(ndarray::Axis(0)).unwrap_or_default();
-        let spread = predictions.var_axis(ndarray::Axis(0), 0.0);
-        let bias2 = grid
-            .iter()
-            .zip(&average)
-            .zip(&spread)
-            .map(|((&x, a), v)| (a - truth(x)).powi(2) - v / (sets - 1) as f64)
-            .sum::<f64>()
-            / grid.len() as f64;
-        let variance = spread.mean().unwrap_or(0.0);
+        let (bias2, variance) = bias_and_variance(&predictions, &grid);
         // Test error per training set (each with its own fresh noisy targets), then the mean.
         let per_set: Vec<f64> = (0..sets)
             .map(|s| {
@@ -194,25 +201,59 @@ fn main() -> Outcome {
         ),
         &[("best_degree", best as f64), ("min_test_mse", min_err), ("z_left", z_left), ("z_right", z_right)],
     );
-    // The decomposition is an identity in expectation. The measured test error is a mean over the
-    // sets, with standard error sd/√sets; the sum of the parts should lie within 4 of them.
-    let worst_z = rows
-        .iter()
-        .zip(&test_by_set)
-        .map(|(r, m)| (r.3 - r.4).abs() / standard_error(m))
-        .fold(0.0, f64::max);
+    // The decomposition holds in expectation, so the sum column above matches the measured test
+    // error up to Monte Carlo noise (printed, not claimed: it is an identity).
     let worst_gap = rows
         .iter()
         .map(|r| (r.3 - r.4).abs() / r.4)
         .fold(0.0, f64::max);
+    println!(
+        "bias² + variance + noise² is within {:.2} % of the measured test error at every degree",
+        worst_gap * 100.0
+    );
+
+    // Which part does more data reduce? The same experiment with 100 evenly spaced training
+    // points instead of 25, for the stiffest model (degree 1) and the most flexible (degree 10).
+    let bigger: Vec<f64> = (0..4 * n_train)
+        .map(|i| -1.0 + 2.0 * i as f64 / (4 * n_train - 1) as f64)
+        .collect();
+    let mut with_more_data = Vec::new();
+    for degree in [1, 10] {
+        let mut predictions = Array2::<f64>::zeros((sets, grid.len()));
+        for mut row in predictions.rows_mut() {
+            let y: Array1<f64> = bigger
+                .iter()
+                .map(|&x| truth(x) + noise.sample(&mut rng))
+                .collect();
+            let model =
+                LinearRegression::default().fit(&Dataset::new(features(&bigger, degree), y))?;
+            row.assign(&model.predict(&grid_features[degree - 1]));
+        }
+        with_more_data.push(bias_and_variance(&predictions, &grid));
+    }
+    let [(bias_line_more, _), (_, variance_flexible_more)] = [with_more_data[0], with_more_data[1]];
+    println!(
+        "with {} training points: degree 1 bias² {:.4} → {bias_line_more:.4}; degree 10 variance {:.4} → {variance_flexible_more:.4}",
+        4 * n_train,
+        at(1).1,
+        at(10).2
+    );
+    lesson.metric("bias2_degree1_n100", bias_line_more);
+    lesson.metric("variance_degree10_n100", variance_flexible_more);
+    // Least squares' variance scales like σ²·p/n, so four times the points should give about a
+    // quarter. Bias² belongs to the model family: it moves only as far as the denser design
+    // shifts the best straight line (6–10 % lower over seeds 1–30, from the end points' smaller
+    // weight), nowhere near a factor of four.
     lesson.claim(
-        "bias² + variance + noise adds up to the measured test error",
-        worst_z < 4.0,
+        "four times the data cuts the variance, not the bias",
+        variance_flexible_more < 0.5 * at(10).2 && (bias_line_more - at(1).1).abs() < 0.15 * at(1).1,
         format!(
-            "largest gap {:.2} % of the test error, {worst_z:.1} standard errors of its Monte Carlo estimate",
-            worst_gap * 100.0
+            "degree 10 variance {:.4} → {variance_flexible_more:.4} ({:.1}× smaller); degree 1 bias² {:.4} → {bias_line_more:.4}",
+            at(10).2,
+            at(10).2 / variance_flexible_more,
+            at(1).1
         ),
-        &[("worst_relative_gap", worst_gap), ("worst_z", worst_z)],
+        &[("variance_degree10_n100", variance_flexible_more), ("bias2_degree1_n100", bias_line_more)],
     );
 
     figure!(lesson, "bias_variance", plot::SIZE, |root| {

@@ -16,11 +16,11 @@
 //! differ by 0.003 in accuracy (0.993 against 0.990), while balanced accuracy is about 0.70 against
 //! 0.5 and MCC about 0.55 against 0. With a miss costing 50 false alarms, the threshold 1/51 cuts
 //! the cost per case by more than half against 0.5 (0.11 against 0.29) and an overconfident copy of
-//! the same scores (same ROC AUC) pays 1.7× more at that threshold, with a calibration error about
-//! 7× larger and a worse Brier score. A copy that gives 2 % of the negatives a top score keeps ROC
-//! AUC within 0.02 (0.976 against 0.956) while average precision falls from 0.6 to 0.13. On
-//! diabetes, two targets out of 110 entered ten times too large raise RMSE by 90–560 % and MAE by
-//! 23–105 %.
+//! the same scores (same ROC AUC) pays 1.7× more at that threshold, with a calibration error many
+//! times larger (0.005 against under 0.001) and a worse Brier score. A copy that gives 2 % of the
+//! negatives a top score keeps ROC AUC within 0.02 (0.976 against 0.956) while average precision
+//! falls from 0.6 to 0.13. On diabetes, two targets out of 110 entered ten times too large raise
+//! RMSE by 90–560 % and MAE by 23–105 %.
 //!
 //! **Run:** `cargo run --example evaluation_metrics` (add `-- --quick` for a short run).
 

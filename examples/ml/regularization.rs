@@ -11,12 +11,12 @@
 //!
 //! **Evidence:** On the diabetes data the lasso path drops from 10 non-zero coefficients to 0 as
 //! the penalty grows from 0.01 to 10⁴. With every pairwise product added (64 columns, 221 training
-//! patients), least squares fits noise: its test MSE on the 221 held-out patients is higher than
-//! ridge's and lasso's at the penalties 5-fold CV chose, by 14–28 % over seeds 1–30. A degree-14
-//! polynomial fitted by gradient descent to 15 points, stopped at the epoch with the best
-//! validation error, scores a test MSE near the noise level (about 0.12 against 0.0625 noise) while
-//! training to 100,000 epochs gives several times more; the validation error at the chosen epoch is
-//! lower than the test error, as a chosen minimum is.
+//! patients), least squares fits noise: on the 221 patients held out from the start, ridge and
+//! lasso at the penalties 5-fold CV chose have a test MSE 14–56 % lower than least squares over
+//! seeds 1–30. A degree-14 polynomial fitted by gradient descent to 15 points, stopped at the epoch
+//! with the best validation error, scores a test MSE of 0.10–0.14 on separate test points (the
+//! noise alone is 0.0625), against several times more after 100,000 epochs, while the training
+//! error keeps falling.
 //!
 //! **Run:** `cargo run --example regularization` (add `-- --quick` for a short run).
 

@@ -56,6 +56,36 @@ pub fn best_of<T>(runs: usize, mut work: impl FnMut() -> T) -> Timing {
     }
 }
 
+/// Runs `first` and `second` alternately, `runs` times each, and keeps the best and median
+/// durations of each. For a ratio between two kernels: whatever else the machine is doing (another
+/// process on the other core, a frequency change) falls on both alike, where two separate
+/// [`best_of`] series could each meet a different load.
+pub fn best_of_interleaved<A, B>(
+    runs: usize,
+    mut first: impl FnMut() -> A,
+    mut second: impl FnMut() -> B,
+) -> (Timing, Timing) {
+    let runs = runs.max(1);
+    let (mut a, mut b) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for _ in 0..runs {
+        let start = Instant::now();
+        black_box(first());
+        a.push(start.elapsed());
+        let start = Instant::now();
+        black_box(second());
+        b.push(start.elapsed());
+    }
+    let summary = |mut times: Vec<Duration>| {
+        times.sort();
+        Timing {
+            best: times[0],
+            median: times[runs / 2],
+            runs,
+        }
+    };
+    (summary(a), summary(b))
+}
+
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
