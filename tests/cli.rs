@@ -329,3 +329,254 @@ fn a_lesson_piped_into_head_ends_quietly() {
         "{stderr}"
     );
 }
+
+/// The quiz driven through a pipe: each line is an answer, a grade or a prediction.
+fn quiz(data: &std::path::Path, reports: &std::path::Path, args: &[&str], input: &str) -> Outcome {
+    use std::io::Write as _;
+    let mut child = workbook()
+        .arg("quiz")
+        .args(args)
+        .env("WORKBOOK_DATA_DIR", data)
+        .env("WORKBOOK_OUT_DIR", reports)
+        .env("WORKBOOK_LESSON_DIR", examples_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the quiz starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("answers written");
+    let output = child.wait_with_output().expect("the quiz ends");
+    Outcome {
+        ok: output.status.success(),
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn progress_cards(data: &std::path::Path) -> serde_json::Map<String, serde_json::Value> {
+    let text = std::fs::read_to_string(data.join("quiz-progress.json")).expect("progress saved");
+    let file: serde_json::Value = serde_json::from_str(&text).expect("progress is JSON");
+    file["cards"].as_object().expect("cards").clone()
+}
+
+#[test]
+fn the_quiz_grades_answers_saves_progress_and_asks_new_cards_next_time() {
+    let dir = scratch("quiz_sessions");
+    let (data, reports) = (dir.join("data"), dir.join("reports"));
+    // Two topic cards of the stack section: an answer and a grade each.
+    let first = quiz(
+        &data,
+        &reports,
+        &["--section", "stack", "--count", "2"],
+        "polars, ndarray, linfa, plotters\ng\n\ne\n",
+    );
+    assert!(first.ok, "{}", first.stderr);
+    assert!(first.stdout.contains("In 30 seconds: "), "{}", first.stdout);
+    assert!(first.stdout.contains("The evidence: "), "{}", first.stdout);
+    assert!(
+        first
+            .stdout
+            .contains("2 card(s) graded — again 0, hard 0, good 1, easy 1"),
+        "{}",
+        first.stdout
+    );
+    let cards = progress_cards(&data);
+    assert_eq!(cards.len(), 2, "{cards:?}");
+    assert_eq!(cards["stack_overview"]["level"], 2);
+    assert_eq!(cards["reproducible_environments"]["level"], 3);
+    // The next session starts with cards not seen yet; an invalid grade is asked again.
+    let second = quiz(
+        &data,
+        &reports,
+        &["--section", "stack", "--count", "1"],
+        "\nmaybe\na\n",
+    );
+    assert!(second.ok, "{}", second.stderr);
+    assert!(
+        second.stdout.contains("How do Jupyter notebooks fit"),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        second.stdout.contains("Please answer a, h, g or e."),
+        "{}",
+        second.stdout
+    );
+    let cards = progress_cards(&data);
+    assert_eq!(cards.len(), 3);
+    assert_eq!(cards["notebooks"]["level"], 1);
+    // The summary counts them by box; a missed card is due again today.
+    let summary = quiz(&data, &reports, &["--section", "stack", "--summary"], "");
+    assert!(summary.ok, "{}", summary.stderr);
+    let row = summary
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("stack"))
+        .expect("a row for the stack section");
+    let numbers: Vec<&str> = row.split_whitespace().collect();
+    // section, cards, new, box 1..5, due today
+    assert_eq!(numbers[3..], ["1", "1", "1", "0", "0", "1"], "{row}");
+}
+
+#[test]
+fn a_prediction_is_checked_against_the_measured_number() {
+    let dir = scratch("quiz_prediction");
+    let (data, reports) = (dir.join("data"), dir.join("reports"));
+    // The advanced NumPy topics: vectorization_performance, its prediction, memory_layout, its
+    // prediction. Each topic card is skipped to its answer and graded; each prediction picks an
+    // option, and the lesson runs (quick) first because there is no report yet.
+    let out = quiz(
+        &data,
+        &reports,
+        &[
+            "--section",
+            "numpy",
+            "--level",
+            "advanced",
+            "--count",
+            "4",
+            "--run",
+        ],
+        "\ng\nb\n\ng\nc\n",
+    );
+    assert!(out.ok, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("Summing a 128 MiB row-major matrix"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        out.stdout.matches("Measured on this machine: ").count(),
+        2,
+        "{}",
+        out.stdout
+    );
+    let cards = progress_cards(&data);
+    // A prediction is right (good: box 2) when the option picked is the nearest to the measured
+    // value on a log scale, and wrong (again: box 1) otherwise: the grade follows the measurement.
+    for (lesson, value, options, picked) in [
+        (
+            "vectorization_performance",
+            ("triad_gbs_ndarray_zip", "triad_gbs_x_a_y"),
+            [1.0f64, 2.0, 6.0, 20.0],
+            1,
+        ),
+        (
+            "memory_layout",
+            ("against_layout_slowdown", ""),
+            [1.1, 2.0, 8.0, 50.0],
+            2,
+        ),
+    ] {
+        let report = Report::read(&reports.join(lesson).join("report.json")).unwrap();
+        let measured = match value {
+            (metric, "") => report.metrics[metric],
+            (numerator, denominator) => report.metrics[numerator] / report.metrics[denominator],
+        };
+        let nearest = (0..options.len())
+            .min_by(|&a, &b| {
+                (options[a].ln() - measured.ln())
+                    .abs()
+                    .total_cmp(&(options[b].ln() - measured.ln()).abs())
+            })
+            .unwrap();
+        let card = &cards[&format!("{lesson}#predict1")];
+        let expected_box = if nearest == picked { 2 } else { 1 };
+        assert_eq!(
+            card["level"], expected_box,
+            "{lesson}: measured {measured}, {card}"
+        );
+    }
+}
+
+#[test]
+fn an_unreadable_or_newer_progress_file_is_kept_and_the_quiz_starts_afresh() {
+    for (name, text) in [
+        ("quiz_corrupt", "{ this is not json"),
+        ("quiz_future", r#"{"format": 99, "cards": {}}"#),
+    ] {
+        let dir = scratch(name);
+        let (data, reports) = (dir.join("data"), dir.join("reports"));
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(data.join("quiz-progress.json"), text).unwrap();
+        let out = quiz(
+            &data,
+            &reports,
+            &["--section", "stack", "--count", "1"],
+            "\ng\n",
+        );
+        assert!(out.ok, "{}", out.stderr);
+        assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+        assert!(out.stderr.contains("could not be read"), "{}", out.stderr);
+        let backups: Vec<_> = std::fs::read_dir(&data)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".unreadable-"))
+            .collect();
+        assert_eq!(backups.len(), 1, "{name}: the old file is kept");
+        assert_eq!(std::fs::read_to_string(backups[0].path()).unwrap(), text);
+        assert_eq!(
+            progress_cards(&data).len(),
+            1,
+            "{name}: the new answer is saved"
+        );
+    }
+}
+
+#[test]
+fn quiz_flags_are_checked() {
+    let out = run(&["quiz", "--level", "expert"]);
+    assert!(!out.ok);
+    assert!(out.stderr.contains("expert"), "{}", out.stderr);
+    let out = run(&["quiz", "--count", "0"]);
+    assert!(!out.ok);
+    let out = run(&["quiz", "--section", "nump"]);
+    assert_clear_error(&out, "unknown section \"nump\"");
+}
+
+#[test]
+fn the_walkthrough_runs_two_lessons_and_shows_their_claims() {
+    let dir = scratch("walkthrough");
+    let out = run_command(
+        workbook()
+            .args(["walkthrough", "broadcasting", "memory_layout", "--out"])
+            .arg(&dir)
+            .env("WORKBOOK_LESSON_DIR", examples_dir())
+            .stdin(std::process::Stdio::null()),
+    );
+    assert!(out.ok, "{}\n{}", out.stdout, out.stderr);
+    for expected in [
+        "1/2 · broadcasting",
+        "2/2 · memory_layout",
+        "What are the broadcasting rules",
+        "$ cargo run --example memory_layout -- --quick",
+        "figures:",
+        "2 of 2 topic(s) in",
+    ] {
+        assert!(
+            out.stdout.contains(expected),
+            "no {expected:?} in:\n{}",
+            out.stdout
+        );
+    }
+    // Each lesson's claims are listed with their outcome, all held.
+    for lesson in ["broadcasting", "memory_layout"] {
+        let report = Report::read(&dir.join(lesson).join("report.json")).unwrap();
+        let line = format!("claims held: {0}/{0}", report.claims.len());
+        assert!(
+            out.stdout.contains(&line),
+            "no {line:?} in:\n{}",
+            out.stdout
+        );
+    }
+    // What the walkthrough prints itself fits an 80-column terminal.
+    for line in out.stdout.lines().filter(|l| l.starts_with("──")) {
+        assert!(line.chars().count() <= 80, "{line}");
+    }
+}

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use catalogue::{ArtefactKind, Catalogue, Report};
+use catalogue::{ArtefactKind, Catalogue, Prediction, Report};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// Lessons time things, so they run one at a time even though the runner has several threads;
@@ -32,7 +32,13 @@ fn main() {
         .map(|site| {
             let name = site.name.to_string();
             let artefacts: BTreeSet<ArtefactKind> = site.artefacts.iter().copied().collect();
-            Trial::test(name.clone(), move || run_and_check(&name, &artefacts))
+            let predictions = catalogue
+                .find(&name)
+                .map(|owner| owner.predictions.clone())
+                .unwrap_or_default();
+            Trial::test(name.clone(), move || {
+                run_and_check(&name, &artefacts, &predictions)
+            })
         })
         .collect();
     libtest_mimic::run(&arguments, trials).exit();
@@ -45,7 +51,11 @@ fn examples_dir() -> PathBuf {
         .join("examples")
 }
 
-fn run_and_check(lesson: &str, expected: &BTreeSet<ArtefactKind>) -> Result<(), Failed> {
+fn run_and_check(
+    lesson: &str,
+    expected: &BTreeSet<ArtefactKind>,
+    predictions: &[Prediction],
+) -> Result<(), Failed> {
     let _turn = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -117,6 +127,12 @@ fn run_and_check(lesson: &str, expected: &BTreeSet<ArtefactKind>) -> Result<(), 
     }
     let figures = report.artefacts_of(ArtefactKind::Figure).count();
     check(figures % 2 == 0, "every figure comes as a PNG and an SVG")?;
+    // The quiz's predict-then-reveal questions read numbers from this report: each must be there.
+    for prediction in predictions {
+        prediction
+            .measured(&report)
+            .map_err(|e| format!("quiz prediction {:?}: {e}", prediction.question))?;
+    }
     eprintln!(
         "{lesson}: {} claims held in {:.2} s",
         report.claims.len(),

@@ -121,6 +121,9 @@ pub struct Entry {
     /// The common mistakes on this topic (ready entries).
     #[serde(default)]
     pub pitfalls: Vec<String>,
+    /// Predict-then-reveal questions about numbers the lesson's report holds (for the quiz).
+    #[serde(default)]
+    pub predictions: Vec<Prediction>,
     /// The lesson (`examples/<section>/<lesson>.rs`, where the section is that of the entry whose
     /// id is the lesson's name) that answers the question.
     pub lesson: String,
@@ -161,6 +164,77 @@ impl Entry {
 pub struct Translation {
     pub python: String,
     pub rust: String,
+}
+
+/// A question whose answer is a number the lesson measures: the reader picks one of a few options
+/// on a sensible scale, then sees the value from the lesson's latest report on this machine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prediction {
+    pub question: String,
+    /// Which number: a metric of the report (`against_layout_slowdown`), or one metric or number
+    /// divided by another (`ns_linear_100000 / ns_hash_100000`, `fold_interval_coverage / 0.01`).
+    pub metric: String,
+    /// The choices, increasing; the right one is the nearest to the measured value on a log scale.
+    pub options: Vec<f64>,
+    /// What the numbers count ("×", "%", "ms", "MiB").
+    pub unit: String,
+}
+
+impl Prediction {
+    /// The measured value in `report`, or why it cannot be found there.
+    pub fn measured(&self, report: &crate::Report) -> Result<f64, String> {
+        let term =
+            |text: &str| -> Result<f64, String> {
+                let text = text.trim();
+                if let Ok(number) = text.parse::<f64>() {
+                    return Ok(number);
+                }
+                report.metrics.get(text).copied().ok_or_else(|| {
+                    format!("the report of {} has no metric {text:?}", report.lesson)
+                })
+            };
+        let value = match self.metric.split_once('/') {
+            Some((numerator, denominator)) => term(numerator)? / term(denominator)?,
+            None => term(&self.metric)?,
+        };
+        if value.is_finite() && value > 0.0 {
+            Ok(value)
+        } else {
+            Err(format!(
+                "{} is {value} in the report of {}",
+                self.metric, report.lesson
+            ))
+        }
+    }
+
+    /// The index of the option nearest to `value` on a log scale.
+    pub fn nearest_option(&self, value: f64) -> usize {
+        let distance = |o: f64| (o.ln() - value.ln()).abs();
+        (0..self.options.len())
+            .min_by(|&a, &b| distance(self.options[a]).total_cmp(&distance(self.options[b])))
+            .unwrap_or(0)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let terms: Vec<&str> = self.metric.split('/').map(str::trim).collect();
+        if terms.len() > 2 || terms.iter().any(|t| t.is_empty()) {
+            return Err(format!(
+                "metric {:?} must be a name, or a name or number divided by another",
+                self.metric
+            ));
+        }
+        if self.options.len() < 3 || self.options.iter().any(|o| !(o.is_finite() && *o > 0.0)) {
+            return Err("a prediction needs at least three positive options".into());
+        }
+        if !self.options.windows(2).all(|w| w[0] < w[1]) {
+            return Err("a prediction's options must increase".into());
+        }
+        if self.question.trim().is_empty() || self.unit.trim().is_empty() {
+            return Err("a prediction needs a question and a unit".into());
+        }
+        Ok(())
+    }
 }
 
 /// A question an interviewer asks next, and its short answer.
@@ -289,10 +363,14 @@ impl Catalogue {
             let has_parts = !e.evidence.is_empty()
                 || !e.python.is_empty()
                 || !e.follow_ups.is_empty()
-                || !e.pitfalls.is_empty();
+                || !e.pitfalls.is_empty()
+                || !e.predictions.is_empty();
+            for p in &e.predictions {
+                p.check().map_err(|m| format!("entry {}: {m}", e.id))?;
+            }
             if !owns_lesson && has_parts {
                 return bad(format!(
-                    "entry {} points at lesson {}: its evidence, python, follow-ups and pitfalls are that entry's",
+                    "entry {} points at lesson {}: its evidence, python, follow-ups, pitfalls and predictions are that entry's",
                     e.id, e.lesson
                 ));
             }

@@ -17,7 +17,7 @@ pub mod report;
 use std::path::{Path, PathBuf};
 
 pub use catalogue::{
-    ArtefactKind, Catalogue, Difficulty, Entry, FollowUp, Section, Status, Translation,
+    ArtefactKind, Catalogue, Difficulty, Entry, FollowUp, Prediction, Section, Status, Translation,
 };
 pub use report::{Artefact, BuildInfo, Claim, Report};
 
@@ -75,12 +75,17 @@ pub fn workspace_root() -> PathBuf {
     std::fs::canonicalize(&root).unwrap_or(root)
 }
 
-/// The default output folder of a lesson: `target/workbook/<lesson>` in this workspace.
+/// The default output folder of a lesson: `<WORKBOOK_OUT_DIR>/<lesson>` when that variable is
+/// set, else `target/workbook/<lesson>` in this workspace. `show`, `run`, the quiz and the
+/// walkthrough read and write lesson reports there.
 pub fn default_out_dir(lesson: &str) -> PathBuf {
-    workspace_root()
-        .join("target")
-        .join("workbook")
-        .join(lesson)
+    match std::env::var_os("WORKBOOK_OUT_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir).join(lesson),
+        None => workspace_root()
+            .join("target")
+            .join("workbook")
+            .join(lesson),
+    }
 }
 
 /// Reads a text file, the error naming it.

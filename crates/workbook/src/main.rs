@@ -1,9 +1,11 @@
 //! `workbook`: browse the catalogue of interview topics, run their lessons and read their reports.
 //!
-//! Learner commands (`list`, `show`, `run`, `search`) each live in a module of [`commands`];
-//! maintainer commands sit under `workbook dev` ([`commands::dev`]).
+//! Learner commands (`list`, `show`, `run`, `search`, `quiz`, `walkthrough`) each live in a
+//! module of [`commands`]; maintainer commands sit under `workbook dev` ([`commands::dev`]). The
+//! quiz keeps its cards with [`progress`].
 
 mod commands;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -31,6 +33,11 @@ enum Command {
     Run(commands::run::Args),
     /// Find topics by words in their title, question and answer.
     Search(commands::search::Args),
+    /// Practise: questions, then the answer to grade yourself on, and predictions to check
+    /// against measured numbers; spaced repetition remembers what to ask next.
+    Quiz(commands::quiz::Args),
+    /// Present topics to a room: question, a pause to predict, the lesson live, its claims.
+    Walkthrough(commands::walkthrough::Args),
     /// Maintainer commands: regenerate and check what derives from the catalogue.
     #[command(subcommand)]
     Dev(commands::dev::Command),
@@ -44,6 +51,8 @@ fn main() -> ExitCode {
         Command::Show(args) => commands::show::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Search(args) => commands::search::run(args),
+        Command::Quiz(args) => commands::quiz::run(args),
+        Command::Walkthrough(args) => commands::walkthrough::run(args),
         Command::Dev(command) => commands::dev::run(command),
     };
     match outcome {

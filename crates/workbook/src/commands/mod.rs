@@ -1,15 +1,43 @@
-//! One module per command. Learner commands: [`list`], [`show`], [`run`], [`search`];
-//! maintainer commands: [`dev`].
+//! One module per command. Learner commands: [`list`], [`show`], [`run`], [`search`], [`quiz`],
+//! [`walkthrough`]; maintainer commands: [`dev`].
 
 pub mod dev;
 pub mod list;
+pub mod quiz;
 pub mod run;
 pub mod search;
 pub mod show;
+pub mod walkthrough;
 
 use std::path::Path;
 
 use catalogue::Report;
+
+/// The width of what the quiz and the walkthrough print themselves: an 80-column terminal.
+pub const WIDTH: usize = 78;
+
+/// Prints `text` broken between words at [`WIDTH`] columns: the first line starts with `lead`,
+/// the others with as many spaces (a hanging indent).
+pub fn print_wrapped(lead: &str, text: &str) {
+    let hang = " ".repeat(lead.chars().count());
+    let mut line = String::from(lead);
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > WIDTH {
+            println!("{line}");
+            line.clone_from(&hang);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    if !empty {
+        println!("{line}");
+    }
+}
 
 /// Prints a lesson's report: claims, metrics and where its artefacts are.
 pub fn print_report(report: &Report, dir: &Path) {

@@ -60,8 +60,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| catalogue::default_out_dir(&e.lesson));
-    let mut command = lesson_command(&e.lesson)?;
-    lesson_args(&mut command, &args, &out);
+    let mut command = lesson_process(&e.lesson, args.mode(), args.seed, &out)?;
     let status = command
         .status()
         .with_context(|| format!("could not start lesson {}", e.lesson))?;
@@ -117,14 +116,32 @@ fn lesson_command(lesson: &str) -> Result<Command> {
     Ok(command)
 }
 
-fn lesson_args(command: &mut Command, args: &Args, out: &Path) {
-    if args.quick {
+/// Quick mode (small data, a few seconds) or the full lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Quick,
+    Full,
+}
+
+impl Args {
+    fn mode(&self) -> Mode {
+        if self.quick { Mode::Quick } else { Mode::Full }
+    }
+}
+
+/// The process that runs `lesson` in `mode` (with `seed`, if given) and writes its report and
+/// artefacts to `out`; the caller decides where its output goes and starts it. The quiz and the
+/// walkthrough run lessons through this too.
+pub fn lesson_process(lesson: &str, mode: Mode, seed: Option<u64>, out: &Path) -> Result<Command> {
+    let mut command = lesson_command(lesson)?;
+    if mode == Mode::Quick {
         command.arg("--quick");
     }
-    if let Some(seed) = args.seed {
+    if let Some(seed) = seed {
         command.arg("--seed").arg(seed.to_string());
     }
     command.arg("--out").arg(out);
+    Ok(command)
 }
 
 #[derive(Serialize)]
@@ -146,8 +163,7 @@ fn run_logged(
     log: &Path,
 ) -> Result<std::process::ExitStatus> {
     let file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
-    let started = lesson_command(lesson).and_then(|mut command| {
-        lesson_args(&mut command, args, out);
+    let started = lesson_process(lesson, args.mode(), args.seed, out).and_then(|mut command| {
         command
             .stdout(Stdio::from(file.try_clone()?))
             .stderr(Stdio::from(file.try_clone()?));
