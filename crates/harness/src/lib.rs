@@ -13,6 +13,7 @@
 //! claims and where its report went.
 
 pub mod artefact;
+pub mod figure_file;
 pub mod lesson;
 pub mod measure;
 pub mod plot;
