@@ -127,6 +127,8 @@ fn mean_log_likelihood(gmm: &GaussianMixtureModel<f64>, x: &Array2<f64>) -> f64 
 /// One algorithm's labels on one data set, with DBSCAN's noise points given their own label.
 struct Clustering {
     labels: Vec<usize>,
+    /// The label that marks noise (DBSCAN's points in no cluster), if the algorithm has one.
+    noise: Option<usize>,
     ari: f64,
     silhouette: f64,
 }
@@ -145,6 +147,7 @@ fn score(x: &Array2<f64>, truth: &[usize], labels: Vec<usize>) -> Result<Cluster
     };
     Ok(Clustering {
         labels,
+        noise: None,
         ari,
         silhouette,
     })
@@ -219,13 +222,17 @@ fn main() -> Outcome {
         let (fit, gmm) = best.context("no Gaussian mixture fit converged in 10 restarts")?;
         converged_gmm.push(fit);
         row.push(score(x, truth, gmm.predict(x).to_vec())?);
-        // DBSCAN: a point with 5 neighbours within eps is a core point; noise gets label k.
+        // DBSCAN: a point with 5 neighbours within eps is a core point; noise gets the label
+        // after the last cluster's, and is named as noise in the figure.
         let dbscan = Dbscan::params(5).tolerance(*eps).transform(x)?;
-        row.push(score(
+        let noise = dbscan.iter().flatten().max().map_or(0, |m| m + 1);
+        let mut found = score(
             x,
             truth,
-            dbscan.iter().map(|c| c.unwrap_or(*k + 10)).collect(),
-        )?);
+            dbscan.iter().map(|c| c.unwrap_or(noise)).collect(),
+        )?;
+        found.noise = dbscan.iter().any(Option::is_none).then_some(noise);
+        row.push(found);
         // Agglomerative, single link: merge the two closest groups until k remain. linfa's
         // version takes a similarity kernel; exp(−d²/1000) is a monotone map of the distance,
         // so single-link merges happen in the same order as on plain distances.
@@ -337,7 +344,16 @@ fn main() -> Outcome {
                 let mut ids: Vec<usize> = c.labels.clone();
                 ids.sort_unstable();
                 ids.dedup();
-                let names: Vec<String> = ids.iter().map(|i| format!("cluster {i}")).collect();
+                let names: Vec<String> = ids
+                    .iter()
+                    .map(|&i| {
+                        if Some(i) == c.noise {
+                            "noise".to_string()
+                        } else {
+                            format!("cluster {i}")
+                        }
+                    })
+                    .collect();
                 let dense: Vec<usize> = c
                     .labels
                     .iter()

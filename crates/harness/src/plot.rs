@@ -77,14 +77,36 @@ pub fn label_style() -> TextStyle<'static> {
     ("sans-serif", 16).into_font().into()
 }
 
-/// A chart builder with the house margins and title.
+/// The title font at the largest size, from 26 px down to 11 px, at which `title` fits the width
+/// of `area` (less the margins): in a grid of small panels a long title shrinks instead of running
+/// into its neighbour or off the edge.
+pub fn fitted_title_style<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> TextStyle<'static> {
+    let room = area.dim_in_pixel().0.saturating_sub(2 * 18);
+    for size in (11..=26).rev() {
+        let style: TextStyle<'static> = ("sans-serif", size)
+            .into_font()
+            .style(FontStyle::Bold)
+            .into();
+        match area.estimate_text_size(title, &style) {
+            Ok((width, _)) if width <= room => return style,
+            Err(_) => return style,
+            _ => {}
+        }
+    }
+    ("sans-serif", 11).into_font().style(FontStyle::Bold).into()
+}
+
+/// A chart builder with the house margins and a title that fits.
 pub fn chart<'a, 'b, DB: DrawingBackend>(
     root: &'a DrawingArea<DB, Shift>,
     title: &str,
 ) -> ChartBuilder<'a, 'b, DB> {
     let mut builder = ChartBuilder::on(root);
     builder
-        .caption(title, title_style())
+        .caption(title, fitted_title_style(root, title))
         .margin(18)
         .x_label_area_size(52)
         .y_label_area_size(78);
@@ -139,6 +161,70 @@ where
         .border_style(BLACK.mix(0.3))
         .label_font(label_style())
         .position(SeriesLabelPosition::UpperLeft)
+        .draw()?;
+    Ok(())
+}
+
+/// Draws the legend in the corner of the plotting area that covers the fewest of `points` (data
+/// coordinates), so that it does not sit on the data: the house rule for every chart that knows
+/// its points.
+pub fn legend_clear_of<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    names: &[&str],
+    points: &[(f64, f64)],
+) -> Result<(), DrawError>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
+{
+    let area = chart.plotting_area();
+    let (base, size) = (area.get_base_pixel(), area.dim_in_pixel());
+    let (xs, ys) = (
+        base.0..base.0 + size.0 as i32,
+        base.1..base.1 + size.1 as i32,
+    );
+    // The legend box: a 30 px marker column, the longest name, one 20 px row per entry.
+    let widest = names
+        .iter()
+        .filter_map(|n| area.estimate_text_size(n, &label_style()).ok())
+        .map(|(w, _)| w as i32)
+        .max()
+        .unwrap_or(60);
+    let (w, h) = (widest + 40, names.len() as i32 * 20 + 12);
+    let pixels: Vec<(i32, i32)> = points.iter().map(|p| area.map_coordinate(p)).collect();
+    let candidates = [
+        (SeriesLabelPosition::UpperLeft, xs.start, ys.start),
+        (SeriesLabelPosition::UpperRight, xs.end - w, ys.start),
+        (SeriesLabelPosition::LowerLeft, xs.start, ys.end - h),
+        (SeriesLabelPosition::LowerRight, xs.end - w, ys.end - h),
+        (
+            SeriesLabelPosition::UpperMiddle,
+            (xs.start + xs.end - w) / 2,
+            ys.start,
+        ),
+        (
+            SeriesLabelPosition::LowerMiddle,
+            (xs.start + xs.end - w) / 2,
+            ys.end - h,
+        ),
+    ];
+    let covered = |x0: i32, y0: i32| {
+        pixels
+            .iter()
+            .filter(|(x, y)| (x0 - 8..x0 + w + 8).contains(x) && (y0 - 8..y0 + h + 8).contains(y))
+            .count()
+    };
+    let position = candidates
+        .iter()
+        .min_by_key(|(_, x0, y0)| covered(*x0, *y0))
+        .map_or(SeriesLabelPosition::UpperLeft, |c| c.0.clone());
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(label_style())
+        .position(position)
         .draw()?;
     Ok(())
 }
@@ -336,7 +422,22 @@ impl LineChart {
                 chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
             }
         }
-        legend(&mut chart)?;
+        let names: Vec<&str> = self.series.iter().map(|s| s.name.as_str()).collect();
+        // The lines' vertices, and points along each segment, are what the legend must not hide.
+        let mut points = Vec::new();
+        for s in &self.series {
+            for w in s.points.windows(2) {
+                for k in 0..8 {
+                    let t = f64::from(k) / 8.0;
+                    points.push((
+                        w[0].0 + (w[1].0 - w[0].0) * t,
+                        w[0].1 + (w[1].1 - w[0].1) * t,
+                    ));
+                }
+            }
+            points.extend(s.points.last().copied());
+        }
+        legend_clear_of(&mut chart, &names, &points)?;
         Ok(())
     }
 }
@@ -411,7 +512,13 @@ impl ScatterChart {
                 .label(g.name.as_str())
                 .legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled()));
         }
-        legend(&mut chart)?;
+        let names: Vec<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
+        let points: Vec<(f64, f64)> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.points.iter().copied())
+            .collect();
+        legend_clear_of(&mut chart, &names, &points)?;
         Ok(())
     }
 }
