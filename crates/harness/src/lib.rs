@@ -13,6 +13,7 @@
 //! claims and where its report went.
 
 pub mod artefact;
+pub mod browser;
 pub mod figure_file;
 pub mod lesson;
 pub mod measure;
@@ -54,6 +55,8 @@ pub enum Error {
     ClaimsFailed { lesson: String, failed: Vec<String> },
     #[error("{0} is not a loopback address: lessons serve and connect on 127.0.0.1 only")]
     NotLoopback(String),
+    #[error("{0}")]
+    Browser(String),
     #[error("child process {program} did not stop: {message}")]
     ChildStillRunning { program: String, message: String },
 }

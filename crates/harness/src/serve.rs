@@ -16,6 +16,8 @@ use crate::Error;
 
 enum Stopper {
     Process(u32),
+    /// A process that leads a group of its own, and everything it started in that group.
+    ProcessGroup(u32),
     Server(Box<dyn FnOnce() + Send>),
 }
 
@@ -54,6 +56,10 @@ pub(crate) fn stop_all() -> Vec<String> {
         .map(|registered| {
             match registered.stopper {
                 Stopper::Process(pid) => kill_and_reap(pid),
+                Stopper::ProcessGroup(pid) => {
+                    kill_group(pid);
+                    kill_and_reap(pid);
+                }
                 Stopper::Server(stop) => stop(),
             }
             registered.name
@@ -69,6 +75,16 @@ fn kill_and_reap(pid: u32) {
         libc::kill(pid as libc::pid_t, libc::SIGKILL);
         let mut status = 0;
         libc::waitpid(pid as libc::pid_t, &mut status, 0);
+    }
+}
+
+/// Kills every process of the group `pid` leads (its helpers, say, which outlive it).
+fn kill_group(pid: u32) {
+    #[cfg(unix)]
+    // SAFETY: kill with a negative id signals the process group; the group is one this module
+    // created for a child it started.
+    unsafe {
+        libc::kill(-(pid as libc::pid_t), libc::SIGKILL);
     }
 }
 
@@ -106,6 +122,8 @@ pub struct ChildGuard {
     id: u64,
     program: String,
     child: Child,
+    /// Whether the child leads a process group of its own, to be killed with it.
+    leads_group: bool,
 }
 
 /// Starts `command` as a guarded child process.
@@ -115,7 +133,31 @@ pub fn spawn(command: &mut Command) -> Result<ChildGuard, Error> {
         .spawn()
         .map_err(|e| Error::io(std::path::Path::new(&program), e))?;
     let id = register(program.clone(), Stopper::Process(child.id()));
-    Ok(ChildGuard { id, program, child })
+    Ok(ChildGuard {
+        id,
+        program,
+        child,
+        leads_group: false,
+    })
+}
+
+/// Starts `command` as a guarded child process leading a process group of its own: everything it
+/// starts (a browser's renderer and helper processes, which may outlive it) is killed with it,
+/// when it exits through [`ChildGuard::wait_or_kill`] or when the guard stops it.
+pub fn spawn_process_group(command: &mut Command) -> Result<ChildGuard, Error> {
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(command, 0);
+    let program = command.get_program().to_string_lossy().into_owned();
+    let child = command
+        .spawn()
+        .map_err(|e| Error::io(std::path::Path::new(&program), e))?;
+    let id = register(program.clone(), Stopper::ProcessGroup(child.id()));
+    Ok(ChildGuard {
+        id,
+        program,
+        child,
+        leads_group: true,
+    })
 }
 
 impl ChildGuard {
@@ -134,6 +176,9 @@ impl ChildGuard {
             match self.child.try_wait() {
                 Ok(Some(status)) => {
                     unregister(self.id);
+                    if self.leads_group {
+                        kill_group(self.child.id());
+                    }
                     return Ok(status);
                 }
                 Ok(None) if Instant::now() < deadline => {
@@ -152,6 +197,9 @@ impl ChildGuard {
     /// Kills the process and reaps it.
     pub fn stop(&mut self) {
         if unregister(self.id).is_some() {
+            if self.leads_group {
+                kill_group(self.child.id());
+            }
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
