@@ -188,14 +188,7 @@ fn main() -> Outcome {
         plot::house_mesh(&mut chart.configure_mesh())
             .disable_x_mesh()
             .x_labels(island_counts.len() * 2 + 1)
-            .x_label_formatter(&|v| {
-                let i = (*v - 0.5).round();
-                if (*v - 0.5 - i).abs() < 1e-9 && i >= 0.0 {
-                    island_names.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|v| plot::category_tick(&island_names, *v))
             .y_desc("birds")
             .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()?;

@@ -14,8 +14,10 @@
 //! read back from the SVG and enclose the same area to within 3 %, as two densities must. The box
 //! edges read from the SVG match polars' quantile(…, Linear) of each species' body mass within one
 //! pixel (about 8 g), and polars' Nearest method gives different quartiles for at least one
-//! species. Each of the 16 numbers written in the heatmap, read back from the SVG's text, equals
-//! polars' pearson_corr of its row and column (flipper length × body mass r ≈ 0.87).
+//! species. A 4 × 4 pair plot shows every pair of measurements by species, with per-species
+//! histograms on the diagonal. Each of the 16 numbers written in the heatmap, read back from the
+//! SVG's text, equals polars' pearson_corr of its row and column (flipper length × body mass r ≈
+//! 0.87).
 //!
 //! **Run:** `cargo run --example statistical_plots` (add `-- --quick` for a short run).
 
@@ -204,14 +206,7 @@ fn main() -> Outcome {
         plot::house_mesh(&mut chart.configure_mesh())
             .disable_x_mesh()
             .x_labels(7)
-            .x_label_formatter(&|v: &f64| {
-                let i = (*v - 0.5).round();
-                if (*v - 0.5 - i).abs() < 1e-9 && (0.0..3.0).contains(&i) {
-                    SPECIES[i as usize].to_string()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|v| plot::category_tick(&SPECIES, *v))
             .y_desc("body mass (g)")
             .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()?;
@@ -312,6 +307,132 @@ fn main() -> Outcome {
         &[("worst_edge_error_g", worst), ("grams_per_pixel", grams_per_px)],
     );
 
+    // A pair-plot grid, Seaborn's pairplot(hue="species"): every measurement against every other,
+    // one colour per species, and each measurement's distribution on the diagonal (histograms
+    // per species, overlaid). It shows in one picture what the heatmap below reduces to numbers —
+    // including that within each species bill length and depth rise together while the pooled
+    // cloud slopes the other way.
+    let values: Vec<Vec<f64>> = MEASURES
+        .iter()
+        .map(|(name, _)| column(name))
+        .collect::<anyhow::Result<_>>()?;
+    let ranges: Vec<(f64, f64)> = values
+        .iter()
+        .map(|v| {
+            let (lo, hi) = v
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+            let pad = (hi - lo) * 0.05;
+            (lo - pad, hi + pad)
+        })
+        .collect();
+    figure!(lesson, "pair_plot", (1200, 1200), |root| {
+        let panels = root
+            .titled(
+                "Pair plot of the penguins' measurements",
+                plot::title_style(),
+            )?
+            .split_evenly((4, 4));
+        for (i, row) in ranges.iter().enumerate() {
+            for (j, col_range) in ranges.iter().enumerate() {
+                let panel = &panels[i * 4 + j];
+                let x_range = col_range.0..col_range.1;
+                let mut builder = ChartBuilder::on(panel);
+                builder
+                    .margin(6)
+                    .x_label_area_size(if i == 3 { 44 } else { 6 })
+                    .y_label_area_size(if j == 0 { 78 } else { 6 });
+                if i == j {
+                    // The diagonal: one step histogram per species, as densities.
+                    let bins = 16;
+                    let width = (x_range.end - x_range.start) / bins as f64;
+                    let histograms: Vec<Vec<f64>> = SPECIES
+                        .iter()
+                        .map(|sp| {
+                            let mine: Vec<f64> = values[j]
+                                .iter()
+                                .zip(&species)
+                                .filter(|(_, s)| s == sp)
+                                .map(|(v, _)| *v)
+                                .collect();
+                            let mut h = vec![0.0; bins];
+                            for v in &mine {
+                                let b = (((v - x_range.start) / width) as usize).min(bins - 1);
+                                h[b] += 1.0 / (mine.len() as f64 * width);
+                            }
+                            h
+                        })
+                        .collect();
+                    let top = histograms.iter().flatten().copied().fold(0.0, f64::max) * 1.1;
+                    let mut chart = builder.build_cartesian_2d(x_range.clone(), 0.0..top)?;
+                    let mut mesh = chart.configure_mesh();
+                    plot::house_mesh(&mut mesh)
+                        .y_labels(0)
+                        .x_labels(if i == 3 { 4 } else { 0 })
+                        .x_label_formatter(&|v| format!("{v:.0}"));
+                    if i == 3 {
+                        mesh.x_desc(MEASURES[j].1);
+                    }
+                    mesh.draw()?;
+                    for (k, h) in histograms.iter().enumerate() {
+                        let color = plot::color(k + 1);
+                        let steps: Vec<(f64, f64)> = h
+                            .iter()
+                            .enumerate()
+                            .flat_map(|(b, &d)| {
+                                let x0 = x_range.start + b as f64 * width;
+                                [(x0, d), (x0 + width, d)]
+                            })
+                            .collect();
+                        chart
+                            .draw_series(LineSeries::new(steps, color.stroke_width(2)))?
+                            .label(SPECIES[k])
+                            .legend(move |(x, y)| {
+                                PathElement::new([(x, y), (x + 18, y)], color.stroke_width(3))
+                            });
+                    }
+                    // One legend for the whole grid, in the first panel.
+                    if i == 0 {
+                        chart
+                            .configure_series_labels()
+                            .background_style(WHITE.mix(0.85))
+                            .border_style(BLACK.mix(0.3))
+                            .label_font(plot::label_style())
+                            .position(SeriesLabelPosition::UpperRight)
+                            .draw()?;
+                    }
+                } else {
+                    let mut chart = builder.build_cartesian_2d(x_range.clone(), row.0..row.1)?;
+                    let mut mesh = chart.configure_mesh();
+                    plot::house_mesh(&mut mesh)
+                        .x_labels(if i == 3 { 4 } else { 0 })
+                        .y_labels(if j == 0 { 4 } else { 0 })
+                        .x_label_formatter(&|v| format!("{v:.0}"))
+                        .y_label_formatter(&|v| format!("{v:.0}"));
+                    if i == 3 {
+                        mesh.x_desc(MEASURES[j].1);
+                    }
+                    if j == 0 {
+                        mesh.y_desc(MEASURES[i].1);
+                    }
+                    mesh.draw()?;
+                    for (k, sp) in SPECIES.iter().enumerate() {
+                        let color = plot::color(k + 1);
+                        chart.draw_series(
+                            (0..species.len()).filter(|&r| species[r] == *sp).map(|r| {
+                                Circle::new(
+                                    (values[j][r], values[i][r]),
+                                    2,
+                                    color.mix(0.7).filled(),
+                                )
+                            }),
+                        )?;
+                    }
+                }
+            }
+        }
+    })?;
+
     // Part 3: a correlation heatmap with the coefficient written in every cell, as Seaborn's
     // heatmap(annot=True). The numbers are polars' Pearson correlations.
     let mut r = [[0.0f64; 4]; 4];
@@ -340,8 +461,8 @@ fn main() -> Outcome {
             .disable_mesh()
             .x_labels(9)
             .y_labels(9)
-            .x_label_formatter(&|v| cell_label(&labels, *v))
-            .y_label_formatter(&|v| cell_label(&labels, 4.0 - *v))
+            .x_label_formatter(&|v| plot::category_tick(&labels, *v))
+            .y_label_formatter(&|v| plot::category_tick(&labels, 4.0 - *v))
             .draw()?;
         for (i, row) in r.iter().enumerate() {
             for (j, &v) in row.iter().enumerate() {
@@ -428,16 +549,6 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// The measurement name for an axis position in the middle of a cell, nothing elsewhere.
-fn cell_label(labels: &[&str], v: f64) -> String {
-    let i = (v - 0.5).round();
-    if (v - 0.5 - i).abs() < 1e-9 && (0.0..4.0).contains(&i) {
-        labels[i as usize].to_string()
-    } else {
-        String::new()
-    }
 }
 
 /// Whether a number has at most two decimals, as the heatmap writes them (tick labels do not).

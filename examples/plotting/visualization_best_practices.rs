@@ -105,14 +105,7 @@ fn main() -> Outcome {
             plot::house_mesh(&mut chart.configure_mesh())
                 .disable_x_mesh()
                 .x_labels(7)
-                .x_label_formatter(&|v: &f64| {
-                    let i = (*v - 0.5).round();
-                    if (*v - 0.5 - i).abs() < 1e-9 && (0.0..3.0).contains(&i) {
-                        origins[i as usize].to_string()
-                    } else {
-                        String::new()
-                    }
-                })
+                .x_label_formatter(&|v| plot::category_tick(&origins, *v))
                 .y_label_formatter(&|v| format!("{:.0}k", v / 1000.0))
                 .y_desc("flights in 2013")
                 .draw()?;
@@ -181,14 +174,7 @@ fn main() -> Outcome {
                 .disable_mesh()
                 .y_labels(0)
                 .x_labels(9)
-                .x_label_formatter(&|v: &f64| {
-                    let i = (*v - 0.5).round();
-                    if (*v - 0.5 - i).abs() < 1e-9 && (0.0..4.0).contains(&i) {
-                        carriers[i as usize].to_string()
-                    } else {
-                        String::new()
-                    }
-                })
+                .x_label_formatter(&|v| plot::category_tick(&carriers, *v))
                 .draw()?;
             chart.draw_series(per_carrier.iter().enumerate().map(|(i, &n)| {
                 let share = n / max;

@@ -229,6 +229,18 @@ where
     Ok(())
 }
 
+/// The tick label of a category axis where category `i` spans `i..i + 1`: the category's name at
+/// the middle of its span, nothing at the other tick positions. Ask for `2n + 1` labels on an
+/// axis of `n` categories so that every middle gets a tick.
+pub fn category_tick<S: AsRef<str>>(names: &[S], v: f64) -> String {
+    let i = (v - 0.5).round();
+    if (v - 0.5 - i).abs() < 1e-9 && i >= 0.0 && (i as usize) < names.len() {
+        names[i as usize].as_ref().to_string()
+    } else {
+        String::new()
+    }
+}
+
 /// Formats a tick value compactly: 1500 → "1500", 15000 → "15k", 2e6 → "2M", 0.001 → "0.001".
 pub fn tick(v: f64) -> String {
     let a = v.abs();
