@@ -385,6 +385,39 @@ fn main() -> Outcome {
         &[("ap_model", ap_model), ("ap_flawed", ap_flawed), ("auc_flawed", auc_flawed)],
     );
 
+    // The rare event's two models side by side: their ROC curves nearly coincide, their
+    // precision–recall curves do not. Curves of 50,000 cases are thinned to 2,000 points each.
+    let thin = |points: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
+        let step = points.len().div_ceil(2_000).max(1);
+        points.into_iter().step_by(step).collect()
+    };
+    let (roc_model, roc_flawed) = (
+        thin(metrics::roc_curve(&positive, &p_positive)?.points),
+        thin(metrics::roc_curve(&positive, &flawed)?.points),
+    );
+    let (pr_model, pr_flawed) = (
+        thin(metrics::pr_curve(&positive, &p_positive)?.points),
+        thin(metrics::pr_curve(&positive, &flawed)?.points),
+    );
+    figure!(lesson, "rare_event_roc_pr", (1200, 560), |root| {
+        let (left, right) = root.split_horizontally(600);
+        LineChart::new(
+            &format!("1 % positives: ROC AUC {auc_model:.3} vs {auc_flawed:.3}"),
+            "false-positive rate",
+            "true-positive rate",
+        )
+        .series("calibrated model", roc_model.clone())
+        .series("2 % of negatives on top", roc_flawed.clone())
+        .draw(&left)?;
+        LineChart::new(
+            &format!("Precision–recall: AP {ap_model:.2} vs {ap_flawed:.2}"),
+            "recall",
+            "precision",
+        )
+        .series("calibrated model", pr_model.clone())
+        .series("2 % of negatives on top", pr_flawed.clone())
+        .draw(&right)?;
+    })?;
     figure!(lesson, "roc_and_pr", (1200, 560), |root| {
         let (left, right) = root.split_horizontally(600);
         LineChart::new(
