@@ -163,6 +163,43 @@ fn lessons_draw_randomness_only_from_the_harness() {
     );
 }
 
+/// A notebook kernel compiles cells in order, so a lesson's helpers must come before `main`, which
+/// calls them: `main` is the last item of every lesson.
+#[test]
+fn main_is_the_last_item_of_every_lesson() {
+    let mut late = Vec::new();
+    for path in lesson_files() {
+        let source = std::fs::read_to_string(root().join(&path)).unwrap();
+        let lines: Vec<&str> = source.lines().collect();
+        let Some(start) = lines.iter().position(|l| l.starts_with("fn main(")) else {
+            late.push(format!("{}: no `fn main(`", path.display()));
+            continue;
+        };
+        let end = (start..lines.len()).find(|&i| lines[i] == "}");
+        let after: Vec<&str> = end
+            .map(|e| {
+                lines[e + 1..]
+                    .iter()
+                    .copied()
+                    .filter(|l| !l.trim().is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if end.is_none() || !after.is_empty() {
+            late.push(format!(
+                "{}: {} line(s) after main",
+                path.display(),
+                after.len()
+            ));
+        }
+    }
+    assert!(
+        late.is_empty(),
+        "move these helpers above main:\n{}",
+        late.join("\n")
+    );
+}
+
 #[test]
 fn every_bench_is_registered() {
     let manifest = std::fs::read_to_string(root().join("crates/benchmarks/Cargo.toml")).unwrap();

@@ -37,6 +37,18 @@ use toolkit::neighbors::KNeighbors;
 use toolkit::split::{self, Fold};
 use toolkit::{cross_val_score, metrics};
 
+/// Draws `n` rows from the lesson's population: two equally likely classes, eight unit-variance
+/// features, the first four shifted by 0.6 between the classes and the last four pure noise.
+fn population_sample(rng: &mut impl Rng, n: usize) -> (Array2<f64>, Array1<usize>) {
+    let y = Array1::from_shape_fn(n, |_| rng.gen_range(0..2usize));
+    let noise = Normal::new(0.0, 1.0).expect("unit normal");
+    let x = Array2::from_shape_fn((n, 8), |(i, j)| {
+        let shift = if j < 4 { 0.6 * y[i] as f64 } else { 0.0 };
+        shift + noise.sample(rng)
+    });
+    (x, y)
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -311,16 +323,4 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// Draws `n` rows from the lesson's population: two equally likely classes, eight unit-variance
-/// features, the first four shifted by 0.6 between the classes and the last four pure noise.
-fn population_sample(rng: &mut impl Rng, n: usize) -> (Array2<f64>, Array1<usize>) {
-    let y = Array1::from_shape_fn(n, |_| rng.gen_range(0..2usize));
-    let noise = Normal::new(0.0, 1.0).expect("unit normal");
-    let x = Array2::from_shape_fn((n, 8), |(i, j)| {
-        let shift = if j < 4 { 0.6 * y[i] as f64 } else { 0.0 };
-        shift + noise.sample(rng)
-    });
-    (x, y)
 }

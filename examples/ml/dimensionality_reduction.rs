@@ -34,6 +34,17 @@ use rand::seq::SliceRandom;
 use toolkit::neighbors::KNeighbors;
 use toolkit::{cross_val_score, metrics, split};
 
+/// The data centred on its column means, and its principal directions (one per column, largest
+/// variance first), from faer's singular value decomposition.
+fn exact_components(x: &Array2<f64>) -> Result<(Array2<f64>, Array2<f64>)> {
+    let centred = x - &x.mean_axis(Axis(0)).context("no rows")?;
+    let svd = to_faer(&centred)
+        .thin_svd()
+        .ok()
+        .context("the SVD did not converge")?;
+    Ok((centred, from_faer(svd.V())))
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -275,15 +286,4 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// The data centred on its column means, and its principal directions (one per column, largest
-/// variance first), from faer's singular value decomposition.
-fn exact_components(x: &Array2<f64>) -> Result<(Array2<f64>, Array2<f64>)> {
-    let centred = x - &x.mean_axis(Axis(0)).context("no rows")?;
-    let svd = to_faer(&centred)
-        .thin_svd()
-        .ok()
-        .context("the SVD did not converge")?;
-    Ok((centred, from_faer(svd.V())))
 }

@@ -33,6 +33,50 @@ use rand::seq::SliceRandom;
 use rand_distr::{Distribution, Normal};
 use toolkit::cross_val_score;
 
+/// Training and 5-fold CV error of one penalised model at each penalty of the grid.
+struct ValidationCurve {
+    model: &'static str,
+    l1_ratio: f64,
+    cv: Vec<(f64, f64)>,
+    training: Vec<(f64, f64)>,
+}
+
+/// One draw of the early-stopping experiment: the epoch the validation set chose, and the
+/// validation, test and training errors there and after the last epoch.
+struct EarlyStop {
+    best_epoch: usize,
+    validation_at_best: f64,
+    test_at_best: f64,
+    test_at_end: f64,
+    train_at_best: f64,
+    train_at_end: f64,
+}
+
+/// The ten features followed by the product of every pair of them and the square of every
+/// feature with more than two values (the square of a two-valued column is a constant plus a
+/// multiple of the column itself).
+fn with_products(x: &Array2<f64>) -> Result<Array2<f64>, ndarray::ShapeError> {
+    let two_valued = |j: usize| {
+        let mut values: Vec<f64> = x.column(j).to_vec();
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        values.len() <= 2
+    };
+    let mut columns: Vec<Array1<f64>> = x.columns().into_iter().map(|c| c.to_owned()).collect();
+    for i in 0..x.ncols() {
+        for j in i..x.ncols() {
+            if i != j || !two_valued(i) {
+                columns.push(&x.column(i) * &x.column(j));
+            }
+        }
+    }
+    let views: Vec<_> = columns
+        .iter()
+        .map(|c| c.view().insert_axis(Axis(1)))
+        .collect();
+    ndarray::concatenate(Axis(1), &views)
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -412,48 +456,4 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// Training and 5-fold CV error of one penalised model at each penalty of the grid.
-struct ValidationCurve {
-    model: &'static str,
-    l1_ratio: f64,
-    cv: Vec<(f64, f64)>,
-    training: Vec<(f64, f64)>,
-}
-
-/// One draw of the early-stopping experiment: the epoch the validation set chose, and the
-/// validation, test and training errors there and after the last epoch.
-struct EarlyStop {
-    best_epoch: usize,
-    validation_at_best: f64,
-    test_at_best: f64,
-    test_at_end: f64,
-    train_at_best: f64,
-    train_at_end: f64,
-}
-
-/// The ten features followed by the product of every pair of them and the square of every
-/// feature with more than two values (the square of a two-valued column is a constant plus a
-/// multiple of the column itself).
-fn with_products(x: &Array2<f64>) -> Result<Array2<f64>, ndarray::ShapeError> {
-    let two_valued = |j: usize| {
-        let mut values: Vec<f64> = x.column(j).to_vec();
-        values.sort_by(f64::total_cmp);
-        values.dedup();
-        values.len() <= 2
-    };
-    let mut columns: Vec<Array1<f64>> = x.columns().into_iter().map(|c| c.to_owned()).collect();
-    for i in 0..x.ncols() {
-        for j in i..x.ncols() {
-            if i != j || !two_valued(i) {
-                columns.push(&x.column(i) * &x.column(j));
-            }
-        }
-    }
-    let views: Vec<_> = columns
-        .iter()
-        .map(|c| c.view().insert_axis(Axis(1)))
-        .collect();
-    ndarray::concatenate(Axis(1), &views)
 }

@@ -28,6 +28,41 @@ use rand_distr::Normal;
 #[global_allocator]
 static ALLOC: CountingAllocator = CountingAllocator;
 
+/// The sizes of two shapes position by position once aligned from the right, the shorter padded
+/// with 1s in front: (3,) and (3, 4) give [(1, 3), (3, 4)].
+fn aligned(a: &[usize], b: &[usize]) -> Vec<(usize, usize)> {
+    let n = a.len().max(b.len());
+    let at = |s: &[usize], k: usize| {
+        if k < n - s.len() {
+            1
+        } else {
+            s[k - (n - s.len())]
+        }
+    };
+    (0..n).map(|k| (at(a, k), at(b, k))).collect()
+}
+
+/// The element-wise maximum of two aligned shapes (the only candidate joint shape).
+fn elementwise_max(a: &[usize], b: &[usize]) -> Vec<usize> {
+    aligned(a, b).into_iter().map(|(x, y)| x.max(y)).collect()
+}
+
+/// NumPy's broadcasting rule: the joint shape of `a` and `b`, or why there is none.
+fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, String> {
+    aligned(a, b)
+        .into_iter()
+        .enumerate()
+        .map(|(k, pair)| match pair {
+            (x, y) if x == y => Ok(x),
+            (1, y) => Ok(y),
+            (x, 1) => Ok(x),
+            (x, y) => Err(format!(
+                "dimension {k} (from the left of the aligned shapes) is {x} in one and {y} in the other"
+            )),
+        })
+        .collect()
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -235,39 +270,4 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// The sizes of two shapes position by position once aligned from the right, the shorter padded
-/// with 1s in front: (3,) and (3, 4) give [(1, 3), (3, 4)].
-fn aligned(a: &[usize], b: &[usize]) -> Vec<(usize, usize)> {
-    let n = a.len().max(b.len());
-    let at = |s: &[usize], k: usize| {
-        if k < n - s.len() {
-            1
-        } else {
-            s[k - (n - s.len())]
-        }
-    };
-    (0..n).map(|k| (at(a, k), at(b, k))).collect()
-}
-
-/// The element-wise maximum of two aligned shapes (the only candidate joint shape).
-fn elementwise_max(a: &[usize], b: &[usize]) -> Vec<usize> {
-    aligned(a, b).into_iter().map(|(x, y)| x.max(y)).collect()
-}
-
-/// NumPy's broadcasting rule: the joint shape of `a` and `b`, or why there is none.
-fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, String> {
-    aligned(a, b)
-        .into_iter()
-        .enumerate()
-        .map(|(k, pair)| match pair {
-            (x, y) if x == y => Ok(x),
-            (1, y) => Ok(y),
-            (x, 1) => Ok(x),
-            (x, y) => Err(format!(
-                "dimension {k} (from the left of the aligned shapes) is {x} in one and {y} in the other"
-            )),
-        })
-        .collect()
 }

@@ -24,6 +24,45 @@ use plotters::prelude::*;
 #[global_allocator]
 static ALLOC: CountingAllocator = CountingAllocator;
 
+/// True when every element of `part` lies inside the memory of `whole`.
+fn shares_buffer<S: Data<Elem = f64>, T: Data<Elem = f64>>(
+    part: &ArrayBase<S, Ix2>,
+    whole: &ArrayBase<T, Ix2>,
+) -> bool {
+    let start = whole.as_ptr() as usize;
+    let end = start + whole.len() * std::mem::size_of::<f64>();
+    part.iter().all(|v| {
+        let p = v as *const f64 as usize;
+        (start..end).contains(&p)
+    })
+}
+
+/// The (row, column) pairs of an `rows × cols` grid for which `pick` is true.
+fn cells(rows: usize, cols: usize, pick: impl Fn(usize, usize) -> bool) -> Vec<(usize, usize)> {
+    (0..rows)
+        .flat_map(|i| (0..cols).map(move |j| (i, j)))
+        .filter(|&(i, j)| pick(i, j))
+        .collect()
+}
+
+/// How many of the selected rows belong to each class.
+fn species_counts(
+    rows: &[usize],
+    target: &ndarray::Array1<usize>,
+    classes: &[String],
+) -> Vec<(String, usize)> {
+    classes
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            (
+                name.clone(),
+                rows.iter().filter(|&&i| target[i] == c).count(),
+            )
+        })
+        .collect()
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -162,43 +201,4 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// True when every element of `part` lies inside the memory of `whole`.
-fn shares_buffer<S: Data<Elem = f64>, T: Data<Elem = f64>>(
-    part: &ArrayBase<S, Ix2>,
-    whole: &ArrayBase<T, Ix2>,
-) -> bool {
-    let start = whole.as_ptr() as usize;
-    let end = start + whole.len() * std::mem::size_of::<f64>();
-    part.iter().all(|v| {
-        let p = v as *const f64 as usize;
-        (start..end).contains(&p)
-    })
-}
-
-/// The (row, column) pairs of an `rows × cols` grid for which `pick` is true.
-fn cells(rows: usize, cols: usize, pick: impl Fn(usize, usize) -> bool) -> Vec<(usize, usize)> {
-    (0..rows)
-        .flat_map(|i| (0..cols).map(move |j| (i, j)))
-        .filter(|&(i, j)| pick(i, j))
-        .collect()
-}
-
-/// How many of the selected rows belong to each class.
-fn species_counts(
-    rows: &[usize],
-    target: &ndarray::Array1<usize>,
-    classes: &[String],
-) -> Vec<(String, usize)> {
-    classes
-        .iter()
-        .enumerate()
-        .map(|(c, name)| {
-            (
-                name.clone(),
-                rows.iter().filter(|&&i| target[i] == c).count(),
-            )
-        })
-        .collect()
 }

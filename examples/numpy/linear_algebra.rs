@@ -26,6 +26,44 @@ use ndarray::{Array1, Array2, ArrayView2, Axis, concatenate};
 use ndarray_rand::RandomExt;
 use rand_distr::StandardNormal;
 
+/// Least squares through a QR factorisation of `x` (NumPy's `lstsq` uses the SVD; both avoid XᵀX).
+fn least_squares_by_qr(x: &Array2<f64>, y: &Array1<f64>) -> Array1<f64> {
+    let y = to_faer(&y.clone().insert_axis(Axis(1)));
+    from_faer(to_faer(x).qr().solve_lstsq(&y).as_ref())
+        .column(0)
+        .to_owned()
+}
+
+/// Least squares through the normal equations XᵀX·β = Xᵀy, solved by LU.
+fn least_squares_by_normal_equations(x: &Array2<f64>, y: &Array1<f64>) -> Array1<f64> {
+    let xty = to_faer(&x.t().dot(&y.clone().insert_axis(Axis(1))));
+    from_faer(to_faer(&x.t().dot(x)).partial_piv_lu().solve(&xty).as_ref())
+        .column(0)
+        .to_owned()
+}
+
+/// The 2-norm condition number: the largest singular value over the smallest.
+fn condition_number(x: &Array2<f64>) -> Result<f64> {
+    let s = to_faer(x)
+        .singular_values()
+        .ok()
+        .context("the SVD did not converge")?;
+    Ok(s[0] / s[s.len() - 1])
+}
+
+fn max_abs(a: &Array2<f64>) -> f64 {
+    a.iter().fold(0.0_f64, |m, v| m.max(v.abs()))
+}
+
+/// The correlation matrix of the columns of `x`.
+fn correlation(x: &Array2<f64>) -> Array2<f64> {
+    let centred = x - &x.mean_axis(Axis(0)).expect("rows");
+    let norms = centred.map_axis(Axis(0), |c| c.dot(&c).sqrt());
+    let scaled: Array2<f64> = &centred / &norms;
+    let view: ArrayView2<f64> = scaled.view();
+    view.t().dot(&view)
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -313,42 +351,4 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// Least squares through a QR factorisation of `x` (NumPy's `lstsq` uses the SVD; both avoid XᵀX).
-fn least_squares_by_qr(x: &Array2<f64>, y: &Array1<f64>) -> Array1<f64> {
-    let y = to_faer(&y.clone().insert_axis(Axis(1)));
-    from_faer(to_faer(x).qr().solve_lstsq(&y).as_ref())
-        .column(0)
-        .to_owned()
-}
-
-/// Least squares through the normal equations XᵀX·β = Xᵀy, solved by LU.
-fn least_squares_by_normal_equations(x: &Array2<f64>, y: &Array1<f64>) -> Array1<f64> {
-    let xty = to_faer(&x.t().dot(&y.clone().insert_axis(Axis(1))));
-    from_faer(to_faer(&x.t().dot(x)).partial_piv_lu().solve(&xty).as_ref())
-        .column(0)
-        .to_owned()
-}
-
-/// The 2-norm condition number: the largest singular value over the smallest.
-fn condition_number(x: &Array2<f64>) -> Result<f64> {
-    let s = to_faer(x)
-        .singular_values()
-        .ok()
-        .context("the SVD did not converge")?;
-    Ok(s[0] / s[s.len() - 1])
-}
-
-fn max_abs(a: &Array2<f64>) -> f64 {
-    a.iter().fold(0.0_f64, |m, v| m.max(v.abs()))
-}
-
-/// The correlation matrix of the columns of `x`.
-fn correlation(x: &Array2<f64>) -> Array2<f64> {
-    let centred = x - &x.mean_axis(Axis(0)).expect("rows");
-    let norms = centred.map_axis(Axis(0), |c| c.dot(&c).sqrt());
-    let scaled: Array2<f64> = &centred / &norms;
-    let view: ArrayView2<f64> = scaled.view();
-    view.t().dot(&view)
 }

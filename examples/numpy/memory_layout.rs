@@ -26,6 +26,13 @@ use ndarray::{Array2, ShapeBuilder};
 #[global_allocator]
 static ALLOC: CountingAllocator = CountingAllocator;
 
+/// The array's elements in the order they sit in memory.
+fn memory_order(a: &Array2<f64>) -> Vec<f64> {
+    a.as_slice_memory_order()
+        .map(<[f64]>::to_vec)
+        .unwrap_or_default()
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -170,11 +177,4 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// The array's elements in the order they sit in memory.
-fn memory_order(a: &Array2<f64>) -> Vec<f64> {
-    a.as_slice_memory_order()
-        .map(<[f64]>::to_vec)
-        .unwrap_or_default()
 }

@@ -24,6 +24,11 @@ use plotters::prelude::*;
 #[global_allocator]
 static ALLOC: CountingAllocator = CountingAllocator;
 
+/// The largest absolute difference between two sequences of numbers.
+fn max_abs_diff<'a>(a: impl Iterator<Item = &'a f64>, b: impl Iterator<Item = &'a f64>) -> f64 {
+    a.zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -184,9 +189,4 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// The largest absolute difference between two sequences of numbers.
-fn max_abs_diff<'a>(a: impl Iterator<Item = &'a f64>, b: impl Iterator<Item = &'a f64>) -> f64 {
-    a.zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
 }

@@ -50,6 +50,81 @@ const RAINBOW: [RGBColor; 7] = [
 /// difference, so that two lines can be told apart at a glance and across the legend.
 const MIN_DELTA_E: f64 = 10.0;
 
+/// The house chart of monthly flights per carrier on a log axis, every size multiplied by
+/// `scale`; returns the plotting area in pixels.
+fn draw_carriers<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    series: &HashMap<String, Vec<(f64, f64)>>,
+    palette: &[RGBColor],
+    scale: f64,
+) -> Result<(std::ops::Range<i32>, std::ops::Range<i32>), plot::DrawError>
+where
+    DB::ErrorType: 'static,
+{
+    let px = |v: f64| (v * scale).round() as u32;
+    let font = |size: f64| ("sans-serif", size * scale).into_font();
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            "Flights from New York per month, 2013",
+            font(26.0).style(FontStyle::Bold),
+        )
+        .margin(px(18.0))
+        .x_label_area_size(px(52.0))
+        .y_label_area_size(px(78.0))
+        .build_cartesian_2d(0.5..13.2, (10.0..10_000.0).log_scale())?;
+    chart
+        .configure_mesh()
+        .light_line_style(BLACK.mix(0.05))
+        .bold_line_style(BLACK.mix(0.12))
+        .label_style(font(16.0))
+        .axis_desc_style(font(16.0))
+        .x_labels(12)
+        .x_label_formatter(&|m| format!("{m:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .x_desc("month")
+        .y_desc("flights (log scale)")
+        .draw()?;
+    // Direct labels at the line ends instead of a legend: nothing to look up, nothing covered.
+    // Labels closer than 0.08 of a decade are pushed apart, top to bottom, so none overlap.
+    let mut ends: Vec<(usize, f64)> = CARRIERS
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| Some((i, series.get(*c)?.last()?.1.log10())))
+        .collect();
+    ends.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut label_at = vec![0.0; CARRIERS.len()];
+    let mut previous = f64::INFINITY;
+    for (i, level) in ends {
+        let placed = level.min(previous - 0.08);
+        label_at[i] = placed;
+        previous = placed;
+    }
+    for (i, carrier) in CARRIERS.iter().enumerate() {
+        let color = palette[i % palette.len()];
+        let points = series.get(*carrier).cloned().unwrap_or_default();
+        let last = points.last().copied();
+        chart.draw_series(LineSeries::new(points, color.stroke_width(px(3.0))))?;
+        if let Some((month, _)) = last {
+            let y = 10f64.powf(label_at[i]);
+            chart.draw_series([Text::new(
+                carrier.to_string(),
+                (month + 0.15, y),
+                font(15.0).color(&color),
+            )])?;
+        }
+    }
+    // An annotation: the February dip is the calendar, not the airlines.
+    chart.draw_series([
+        PathElement::new([(2.0, 14.0), (2.0, 22.0)], BLACK.stroke_width(px(1.0))),
+        PathElement::new(
+            [(1.9, 19.0), (2.0, 22.0), (2.1, 19.0)],
+            BLACK.stroke_width(px(1.0)),
+        ),
+    ])?;
+    chart.draw_series([Text::new("February has 28 days", (1.3, 12.0), font(14.0))])?;
+    Ok(chart.plotting_area().get_pixel_range())
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -267,79 +342,4 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// The house chart of monthly flights per carrier on a log axis, every size multiplied by
-/// `scale`; returns the plotting area in pixels.
-fn draw_carriers<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    series: &HashMap<String, Vec<(f64, f64)>>,
-    palette: &[RGBColor],
-    scale: f64,
-) -> Result<(std::ops::Range<i32>, std::ops::Range<i32>), plot::DrawError>
-where
-    DB::ErrorType: 'static,
-{
-    let px = |v: f64| (v * scale).round() as u32;
-    let font = |size: f64| ("sans-serif", size * scale).into_font();
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            "Flights from New York per month, 2013",
-            font(26.0).style(FontStyle::Bold),
-        )
-        .margin(px(18.0))
-        .x_label_area_size(px(52.0))
-        .y_label_area_size(px(78.0))
-        .build_cartesian_2d(0.5..13.2, (10.0..10_000.0).log_scale())?;
-    chart
-        .configure_mesh()
-        .light_line_style(BLACK.mix(0.05))
-        .bold_line_style(BLACK.mix(0.12))
-        .label_style(font(16.0))
-        .axis_desc_style(font(16.0))
-        .x_labels(12)
-        .x_label_formatter(&|m| format!("{m:.0}"))
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .x_desc("month")
-        .y_desc("flights (log scale)")
-        .draw()?;
-    // Direct labels at the line ends instead of a legend: nothing to look up, nothing covered.
-    // Labels closer than 0.08 of a decade are pushed apart, top to bottom, so none overlap.
-    let mut ends: Vec<(usize, f64)> = CARRIERS
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| Some((i, series.get(*c)?.last()?.1.log10())))
-        .collect();
-    ends.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let mut label_at = vec![0.0; CARRIERS.len()];
-    let mut previous = f64::INFINITY;
-    for (i, level) in ends {
-        let placed = level.min(previous - 0.08);
-        label_at[i] = placed;
-        previous = placed;
-    }
-    for (i, carrier) in CARRIERS.iter().enumerate() {
-        let color = palette[i % palette.len()];
-        let points = series.get(*carrier).cloned().unwrap_or_default();
-        let last = points.last().copied();
-        chart.draw_series(LineSeries::new(points, color.stroke_width(px(3.0))))?;
-        if let Some((month, _)) = last {
-            let y = 10f64.powf(label_at[i]);
-            chart.draw_series([Text::new(
-                carrier.to_string(),
-                (month + 0.15, y),
-                font(15.0).color(&color),
-            )])?;
-        }
-    }
-    // An annotation: the February dip is the calendar, not the airlines.
-    chart.draw_series([
-        PathElement::new([(2.0, 14.0), (2.0, 22.0)], BLACK.stroke_width(px(1.0))),
-        PathElement::new(
-            [(1.9, 19.0), (2.0, 22.0), (2.1, 19.0)],
-            BLACK.stroke_width(px(1.0)),
-        ),
-    ])?;
-    chart.draw_series([Text::new("February has 28 days", (1.3, 12.0), font(14.0))])?;
-    Ok(chart.plotting_area().get_pixel_range())
 }

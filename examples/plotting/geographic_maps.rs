@@ -94,6 +94,59 @@ fn great_circle_miles(a: (f64, f64), b: (f64, f64)) -> f64 {
     2.0 * 3958.8 * h.sqrt().asin()
 }
 
+/// Countries as outlines and destinations as circles (area ∝ flights) under one projection, over
+/// the given longitudes and latitudes.
+fn draw_map<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    countries: &[Country],
+    stops: &[((f64, f64), f64)],
+    projection: Projection,
+    lons: std::ops::Range<f64>,
+    lats: std::ops::Range<f64>,
+) -> Result<(), plot::DrawError>
+where
+    DB::ErrorType: 'static,
+{
+    let (x0, y0) = projection.project(lons.start, lats.start);
+    let (x1, y1) = projection.project(lons.end, lats.end);
+    // A map has no axes to label: only a caption and a margin.
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!(
+                "Destinations from New York, {} projection",
+                projection.name()
+            ),
+            plot::title_style(),
+        )
+        .margin(18)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    for country in countries {
+        for ring in &country.rings {
+            let points: Vec<(f64, f64)> = ring
+                .iter()
+                .map(|&(lon, lat)| projection.project(lon, lat.clamp(-85.0, 85.0)))
+                .collect();
+            chart.draw_series([Polygon::new(
+                points.clone(),
+                RGBColor(235, 235, 230).filled(),
+            )])?;
+            chart.draw_series([PathElement::new(
+                points,
+                RGBColor(150, 150, 150).stroke_width(1),
+            )])?;
+        }
+    }
+    let color = plot::color(3);
+    chart.draw_series(stops.iter().map(|&((lat, lon), share)| {
+        Circle::new(
+            projection.project(lon, lat),
+            (14.0 * share.sqrt()).max(2.0) as i32,
+            color.mix(0.6).filled(),
+        )
+    }))?;
+    Ok(())
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -347,58 +400,5 @@ fn main() -> Outcome {
     }
 
     lesson.finish()?;
-    Ok(())
-}
-
-/// Countries as outlines and destinations as circles (area ∝ flights) under one projection, over
-/// the given longitudes and latitudes.
-fn draw_map<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    countries: &[Country],
-    stops: &[((f64, f64), f64)],
-    projection: Projection,
-    lons: std::ops::Range<f64>,
-    lats: std::ops::Range<f64>,
-) -> Result<(), plot::DrawError>
-where
-    DB::ErrorType: 'static,
-{
-    let (x0, y0) = projection.project(lons.start, lats.start);
-    let (x1, y1) = projection.project(lons.end, lats.end);
-    // A map has no axes to label: only a caption and a margin.
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!(
-                "Destinations from New York, {} projection",
-                projection.name()
-            ),
-            plot::title_style(),
-        )
-        .margin(18)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    for country in countries {
-        for ring in &country.rings {
-            let points: Vec<(f64, f64)> = ring
-                .iter()
-                .map(|&(lon, lat)| projection.project(lon, lat.clamp(-85.0, 85.0)))
-                .collect();
-            chart.draw_series([Polygon::new(
-                points.clone(),
-                RGBColor(235, 235, 230).filled(),
-            )])?;
-            chart.draw_series([PathElement::new(
-                points,
-                RGBColor(150, 150, 150).stroke_width(1),
-            )])?;
-        }
-    }
-    let color = plot::color(3);
-    chart.draw_series(stops.iter().map(|&((lat, lon), share)| {
-        Circle::new(
-            projection.project(lon, lat),
-            (14.0 * share.sqrt()).max(2.0) as i32,
-            color.mix(0.6).filled(),
-        )
-    }))?;
     Ok(())
 }

@@ -36,6 +36,11 @@ const MEASURES: [(&str, &str); 4] = [
 ];
 const SPECIES: [&str; 3] = ["Adelie", "Chinstrap", "Gentoo"];
 
+/// Whether a number has at most two decimals, as the heatmap writes them (tick labels do not).
+fn has_two_decimals(v: f64) -> bool {
+    ((v * 100.0).round() - v * 100.0).abs() < 1e-9
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -549,9 +554,4 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// Whether a number has at most two decimals, as the heatmap writes them (tick labels do not).
-fn has_two_decimals(v: f64) -> bool {
-    ((v * 100.0).round() - v * 100.0).abs() < 1e-9
 }

@@ -24,6 +24,19 @@ use harness::plot::BarChart;
 use harness::prelude::*;
 use polars::prelude::*;
 
+/// `left` joined with `right` on the tail number, as `args` says (kind, suffix, null keys).
+fn on_tailnum(left: &DataFrame, right: &DataFrame, args: JoinArgs) -> PolarsResult<DataFrame> {
+    left.clone()
+        .lazy()
+        .join(
+            right.clone().lazy(),
+            [col("tailnum")],
+            [col("tailnum")],
+            args,
+        )
+        .collect()
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
     let flights = lessons_frames::frame("nycflights13_flights.parquet")?;
@@ -246,17 +259,4 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// `left` joined with `right` on the tail number, as `args` says (kind, suffix, null keys).
-fn on_tailnum(left: &DataFrame, right: &DataFrame, args: JoinArgs) -> PolarsResult<DataFrame> {
-    left.clone()
-        .lazy()
-        .join(
-            right.clone().lazy(),
-            [col("tailnum")],
-            [col("tailnum")],
-            args,
-        )
-        .collect()
 }

@@ -26,6 +26,19 @@ use harness::prelude::*;
 use lessons_frames::interpolate_linear;
 use polars::prelude::*;
 
+/// Pearson's correlation of the pairs.
+fn correlation(pairs: &[(f64, f64)]) -> f64 {
+    let n = pairs.len() as f64;
+    let (mx, my) = (
+        pairs.iter().map(|p| p.0).sum::<f64>() / n,
+        pairs.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let sxy: f64 = pairs.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = pairs.iter().map(|(x, _)| (x - mx).powi(2)).sum();
+    let syy: f64 = pairs.iter().map(|(_, y)| (y - my).powi(2)).sum();
+    sxy / (sxx * syy).sqrt()
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -332,17 +345,4 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// Pearson's correlation of the pairs.
-fn correlation(pairs: &[(f64, f64)]) -> f64 {
-    let n = pairs.len() as f64;
-    let (mx, my) = (
-        pairs.iter().map(|p| p.0).sum::<f64>() / n,
-        pairs.iter().map(|p| p.1).sum::<f64>() / n,
-    );
-    let sxy: f64 = pairs.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = pairs.iter().map(|(x, _)| (x - mx).powi(2)).sum();
-    let syy: f64 = pairs.iter().map(|(_, y)| (y - my).powi(2)).sum();
-    sxy / (sxx * syy).sqrt()
 }

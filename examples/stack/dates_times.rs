@@ -23,6 +23,22 @@ use plotters::prelude::*;
 use polars::prelude::TimeZone as PlTimeZone;
 use polars::prelude::*;
 
+/// The hour of each flight's `time_hour` read as UTC, parsed with chrono row by row: the control
+/// that shows the conversion matters.
+fn flights_utc_hours() -> Result<Vec<Option<i64>>> {
+    let flights = lessons_frames::frame("nycflights13_flights.parquet")?;
+    let hours = flights
+        .column("time_hour")?
+        .str()?
+        .into_iter()
+        .map(|t| {
+            t.and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|d| chrono::Timelike::hour(&d.with_timezone(&Utc)) as i64)
+        })
+        .collect();
+    Ok(hours)
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -221,20 +237,4 @@ fn main() -> Outcome {
 
     lesson.finish()?;
     Ok(())
-}
-
-/// The hour of each flight's `time_hour` read as UTC, parsed with chrono row by row: the control
-/// that shows the conversion matters.
-fn flights_utc_hours() -> Result<Vec<Option<i64>>> {
-    let flights = lessons_frames::frame("nycflights13_flights.parquet")?;
-    let hours = flights
-        .column("time_hour")?
-        .str()?
-        .into_iter()
-        .map(|t| {
-            t.and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .map(|d| chrono::Timelike::hour(&d.with_timezone(&Utc)) as i64)
-        })
-        .collect();
-    Ok(hours)
 }
