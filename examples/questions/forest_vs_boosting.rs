@@ -322,6 +322,23 @@ across {sets} fresh training sets of {rows} points (mean per-point variance of t
         &[("fast_test_loss", fast_loss[last]), ("slow_test_loss", slow_loss[last])],
     );
 
+    // How the variance falls with the number of trees, both ways: across fresh training sets it
+    // levels off at ρσ²; across seeds on one training set it keeps falling like σ²/m.
+    let sizes: Vec<usize> = [1, 2, 5, 10, 20, 50, 100, 150, 200]
+        .into_iter()
+        .filter(|&k| k <= m)
+        .collect();
+    let curve = |forests: &[Vec<Array1<usize>>]| -> Vec<(f64, f64)> {
+        sizes
+            .iter()
+            .map(|&k| (k as f64, share_variance(forests, k)))
+            .collect()
+    };
+    let (fresh_curve, reseeded_curve) = (curve(&fresh), curve(&reseeded));
+    let independent_curve: Vec<(f64, f64)> = sizes
+        .iter()
+        .map(|&k| (k as f64, tree_var / k as f64))
+        .collect();
     // Figures: error against trees; training and test loss per round for the two rates.
     figure!(lesson, "error_vs_trees", plot::SIZE, |root| {
         plot::LineChart::new(
@@ -331,6 +348,18 @@ across {sets} fresh training sets of {rows} points (mean per-point variance of t
         )
         .series("random forest (full-depth trees)", forest_curve.clone())
         .series("gradient boosting (depth 2, rate 0.1)", boost_curve.clone())
+        .draw(&root)?;
+    })?;
+    figure!(lesson, "variance_vs_trees", plot::SIZE, |root| {
+        plot::LineChart::new(
+            "Variance of the forest's vote share against its number of trees",
+            "trees in the forest",
+            "mean per-point variance",
+        )
+        .log_log()
+        .series("across fresh training sets", fresh_curve.clone())
+        .series("across seeds, one training set", reseeded_curve.clone())
+        .series("σ²/m (independent trees)", independent_curve.clone())
         .draw(&root)?;
     })?;
     figure!(lesson, "learning_rate", plot::SIZE, |root| {
