@@ -174,6 +174,14 @@ impl Notebook {
             source: deps.join("\n"),
             setup: true,
         });
+        // A kernel has no command line of the lesson's own: its name and flags are given here.
+        cells.push(Cell {
+            kind: CellKind::Code,
+            source: format!(
+                "// The lesson's settings (a kernel has no command line): drop \"--quick\" for the full run.\nharness::lesson::notebook_settings(\"{lesson}\", &[\"--quick\"])?;"
+            ),
+            setup: true,
+        });
 
         let lines: Vec<&str> = body_lines(source).collect();
         let mut current: Vec<&str> = Vec::new();
@@ -231,7 +239,7 @@ impl Notebook {
         flush(&mut cells, &mut current);
         cells.push(Cell {
             kind: CellKind::Code,
-            source: "if let Err(error) = main() {\n    eprintln!(\"{error:#}\");\n}".into(),
+            source: "if let Err(error) = main() {\n    eprintln!(\"{error:?}\");\n}".into(),
             setup: true,
         });
         Ok(Notebook {
@@ -452,6 +460,7 @@ polars = "=0.52.0"
             vec![
                 (Markdown, false),
                 (Code, true),
+                (Code, true),
                 (Code, false),
                 (Code, false),
                 (Markdown, false),
@@ -464,8 +473,13 @@ polars = "=0.52.0"
             nb.cells[1].source,
             ":dep anyhow = \"=1.0.100\"\n:dep ndarray = { features = [\"rayon\"], version = \"=0.16.1\" }"
         );
-        assert!(nb.cells[3].source.contains("// still inside\n}"));
-        assert_eq!(nb.cells[4].source, "Some *prose*.");
+        assert!(
+            nb.cells[2]
+                .source
+                .contains("harness::lesson::notebook_settings(\"demo_lesson\", &[\"--quick\"])?;")
+        );
+        assert!(nb.cells[4].source.contains("// still inside\n}"));
+        assert_eq!(nb.cells[5].source, "Some *prose*.");
     }
 
     #[test]

@@ -41,6 +41,43 @@ macro_rules! start_lesson {
     };
 }
 
+/// Where [`notebook_settings`] leaves the settings for this process. A kernel loads each cell as
+/// a library of its own, with its own copy of every static, so the settings travel through a file
+/// named after the process, which all cells share.
+fn notebook_settings_file() -> PathBuf {
+    std::env::temp_dir().join(format!("workbook-notebook-{}.txt", std::process::id()))
+}
+
+/// Settings for a lesson run inside a notebook kernel (evcxr), which has no command line of the
+/// lesson's own and compiles the code under a crate name of its own: the generated notebook calls
+/// this in its setup cell with the lesson's name and flags (`&["--quick"]`), and `start_lesson!()`
+/// then uses them instead of the command line.
+pub fn notebook_settings(lesson: &str, flags: &[&str]) -> Result<(), Error> {
+    // Checked now, so that a bad flag is reported by the cell that gave it.
+    <LessonArgs as clap::Parser>::try_parse_from(
+        std::iter::once(lesson).chain(flags.iter().copied()),
+    )
+    .map_err(|e| Error::Settings(e.to_string().lines().next().unwrap_or_default().to_string()))?;
+    let path = notebook_settings_file();
+    catalogue::write_atomically(&path, &format!("{lesson}\n{}", flags.join("\n")))?;
+    Ok(())
+}
+
+/// The lesson name and flags a notebook gave for this process, if it did.
+fn notebook_args() -> Result<Option<(String, LessonArgs)>, Error> {
+    let Ok(text) = std::fs::read_to_string(notebook_settings_file()) else {
+        return Ok(None);
+    };
+    let mut lines = text.lines();
+    let lesson = lines.next().unwrap_or_default().to_string();
+    let args =
+        <LessonArgs as clap::Parser>::try_parse_from(std::iter::once(lesson.as_str()).chain(lines))
+            .map_err(|e| {
+                Error::Settings(e.to_string().lines().next().unwrap_or_default().to_string())
+            })?;
+    Ok(Some((lesson, args)))
+}
+
 /// The generator a lesson run with `--seed seed` gets for `stream` ([`Lesson::rng`]): ChaCha8
 /// seeded from the number, on the given stream. Lessons that teach reproducibility call it to
 /// show what another `--seed` would draw; every other lesson asks [`Lesson::rng`].
@@ -117,7 +154,10 @@ impl Lesson {
     /// message and exits with status 2; `--help` prints the flags.
     pub fn start(name: &str) -> Result<Lesson, Error> {
         restore_sigpipe();
-        Lesson::with_args(name, clap::Parser::parse())
+        match notebook_args()? {
+            Some((lesson, args)) => Lesson::with_args(&lesson, args),
+            None => Lesson::with_args(name, clap::Parser::parse()),
+        }
     }
 
     /// Starts lesson `name` with settings given in code (a notebook kernel, a test): nothing is
@@ -330,6 +370,19 @@ mod tests {
         let mut argv = vec!["lesson", "--out", dir.to_str().unwrap()];
         argv.extend_from_slice(extra);
         Lesson::with_args("demo", LessonArgs::try_parse_from(argv).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_notebook_gives_the_lesson_its_name_and_flags() {
+        assert!(notebook_args().unwrap().is_none());
+        notebook_settings("broadcasting", &["--quick", "--seed", "7"]).unwrap();
+        let (lesson, args) = notebook_args().unwrap().unwrap();
+        assert_eq!(lesson, "broadcasting");
+        assert!(args.quick);
+        assert_eq!(args.seed, 7);
+        let bad = notebook_settings("broadcasting", &["--fast"]).unwrap_err();
+        assert!(bad.to_string().starts_with("bad lesson settings:"), "{bad}");
+        let _ = std::fs::remove_file(notebook_settings_file());
     }
 
     fn scratch(name: &str) -> PathBuf {

@@ -5,7 +5,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::Error;
@@ -87,8 +87,11 @@ pub fn best_of_interleaved<A, B>(
 }
 
 static INSTALLED: AtomicBool = AtomicBool::new(false);
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+// Signed: where the counting allocator takes over in a running process (a notebook kernel loads it
+// with a cell), memory allocated before is freed through it too, and the live count can go below
+// zero. Only differences of it are ever reported.
+static CURRENT: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicIsize = AtomicIsize::new(0);
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
@@ -107,7 +110,10 @@ impl CountingAllocator {
     fn grew(size: usize) {
         ALLOCATED.fetch_add(size, Ordering::Relaxed);
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        let now = CURRENT.fetch_add(size, Ordering::Relaxed) + size;
+        let size = size as isize;
+        let now = CURRENT
+            .fetch_add(size, Ordering::Relaxed)
+            .wrapping_add(size);
         PEAK.fetch_max(now, Ordering::Relaxed);
     }
 }
@@ -135,13 +141,13 @@ unsafe impl GlobalAlloc for CountingAllocator {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        CURRENT.fetch_sub(layout.size() as isize, Ordering::Relaxed);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
-            CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+            CURRENT.fetch_sub(layout.size() as isize, Ordering::Relaxed);
             Self::grew(new_size);
         }
         new
@@ -179,8 +185,8 @@ pub fn count_allocations<T>(work: impl FnOnce() -> T) -> Result<(T, AllocStats),
     let stats = AllocStats {
         allocated: ALLOCATED.load(Ordering::Relaxed) - allocated,
         allocations: ALLOCATIONS.load(Ordering::Relaxed) - allocations,
-        peak: PEAK.load(Ordering::Relaxed).saturating_sub(base),
-        retained: CURRENT.load(Ordering::Relaxed) as isize - base as isize,
+        peak: PEAK.load(Ordering::Relaxed).saturating_sub(base).max(0) as usize,
+        retained: CURRENT.load(Ordering::Relaxed).saturating_sub(base),
     };
     Ok((value, stats))
 }
