@@ -120,6 +120,18 @@ fn trim_blank<'a>(lines: &[&'a str]) -> Vec<&'a str> {
     lines[start..end].to_vec()
 }
 
+/// Whether `line` names a path in crate `ident` (`ident::…` not preceded by an identifier
+/// character), as a `use` line or in the code itself (`rayon::current_num_threads()`).
+fn names_path(line: &str, ident: &str) -> bool {
+    let needle = format!("{ident}::");
+    line.match_indices(&needle).any(|(at, _)| {
+        line[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+    })
+}
+
 /// The evcxr `:dep` lines for the crates a lesson's `use` lines name. Versions and features come
 /// from the workspace manifest so that the notebook builds what the lesson builds.
 fn dependency_lines(code: &str, manifest: &str) -> Result<Vec<String>, Error> {
@@ -139,10 +151,7 @@ fn dependency_lines(code: &str, manifest: &str) -> Result<Vec<String>, Error> {
         let ident = name.replace('-', "_");
         let used = code.lines().any(|l| {
             let l = l.trim_start();
-            l.starts_with(&format!("use {ident}::"))
-                || l.starts_with(&format!("use {ident};"))
-                || l.contains(&format!(" {ident}::"))
-                || l.contains(&format!("({ident}::"))
+            l.starts_with(&format!("use {ident};")) || names_path(l, &ident)
         });
         if !used {
             continue;
@@ -494,6 +503,14 @@ polars = "=0.52.0"
         // The JSON survives a round trip through its text.
         let back: Value = serde_json::from_str(&nb.to_text()).unwrap();
         assert_eq!(back, json);
+    }
+
+    #[test]
+    fn a_crate_named_only_in_a_path_is_a_dependency() {
+        assert!(names_path("rayon::current_num_threads(),", "rayon"));
+        assert!(names_path("let n = (rayon::current_num_threads());", "rayon"));
+        assert!(!names_path("my_rayon::x", "rayon"));
+        assert!(!names_path("harness::plot", "rayon"));
     }
 
     #[test]
