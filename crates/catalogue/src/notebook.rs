@@ -508,7 +508,10 @@ polars = "=0.52.0"
     #[test]
     fn a_crate_named_only_in_a_path_is_a_dependency() {
         assert!(names_path("rayon::current_num_threads(),", "rayon"));
-        assert!(names_path("let n = (rayon::current_num_threads());", "rayon"));
+        assert!(names_path(
+            "let n = (rayon::current_num_threads());",
+            "rayon"
+        ));
         assert!(!names_path("my_rayon::x", "rayon"));
         assert!(!names_path("harness::plot", "rayon"));
     }
