@@ -54,13 +54,16 @@ fn notebook_settings_file() -> PathBuf {
 /// then uses them instead of the command line.
 pub fn notebook_settings(lesson: &str, flags: &[&str]) -> Result<(), Error> {
     // Checked now, so that a bad flag is reported by the cell that gave it.
-    <LessonArgs as clap::Parser>::try_parse_from(
-        std::iter::once(lesson).chain(flags.iter().copied()),
-    )
-    .map_err(|e| Error::Settings(e.to_string().lines().next().unwrap_or_default().to_string()))?;
+    parse_flags(std::iter::once(lesson).chain(flags.iter().copied()))?;
     let path = notebook_settings_file();
     catalogue::write_atomically(&path, &format!("{lesson}\n{}", flags.join("\n")))?;
     Ok(())
+}
+
+/// Lesson flags given as words (the program name first), parsed as the command line would be.
+fn parse_flags<'a>(words: impl Iterator<Item = &'a str>) -> Result<LessonArgs, Error> {
+    <LessonArgs as clap::Parser>::try_parse_from(words)
+        .map_err(|e| Error::Settings(e.to_string().lines().next().unwrap_or_default().to_string()))
 }
 
 /// The lesson name and flags a notebook gave for this process, if it did.
@@ -70,11 +73,7 @@ fn notebook_args() -> Result<Option<(String, LessonArgs)>, Error> {
     };
     let mut lines = text.lines();
     let lesson = lines.next().unwrap_or_default().to_string();
-    let args =
-        <LessonArgs as clap::Parser>::try_parse_from(std::iter::once(lesson.as_str()).chain(lines))
-            .map_err(|e| {
-                Error::Settings(e.to_string().lines().next().unwrap_or_default().to_string())
-            })?;
+    let args = parse_flags(std::iter::once(lesson.as_str()).chain(lines))?;
     Ok(Some((lesson, args)))
 }
 

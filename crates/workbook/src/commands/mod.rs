@@ -39,6 +39,43 @@ pub fn print_wrapped(lead: &str, text: &str) {
     }
 }
 
+/// Prints a topic's answer — in 30 seconds, the evidence, the Python calls beside the Rust, the
+/// follow-ups — wrapped at [`WIDTH`]. A common question takes everything but its own short answer
+/// from the topic whose lesson it points at. `show` and the quiz both reveal an answer this way.
+pub fn print_answer(catalogue: &catalogue::Catalogue, entry: &catalogue::Entry) {
+    let owner = catalogue.lesson_owner(entry);
+    println!();
+    print_wrapped("", &format!("In 30 seconds: {}", entry.answer));
+    if owner.id != entry.id {
+        println!();
+        print_wrapped(
+            "",
+            &format!(
+                "(The rest comes from the topic {}: {})",
+                owner.id, owner.title
+            ),
+        );
+    }
+    if !owner.evidence.is_empty() {
+        println!();
+        print_wrapped("", &format!("The evidence: {}", owner.evidence));
+    }
+    if !owner.python.is_empty() {
+        println!("\nIn Python, and the Rust here:");
+        for t in &owner.python {
+            print_wrapped("  Python: ", &t.python);
+            print_wrapped("    Rust: ", &t.rust);
+        }
+    }
+    if !owner.follow_ups.is_empty() {
+        println!("\nFollow-ups:");
+        for f in &owner.follow_ups {
+            print_wrapped("  Q: ", &f.question);
+            print_wrapped("  A: ", &f.answer);
+        }
+    }
+}
+
 /// Prints a lesson's report: claims, metrics and where its artefacts are.
 pub fn print_report(report: &Report, dir: &Path) {
     let held = report.claims.iter().filter(|c| c.holds).count();

@@ -187,27 +187,7 @@ fn ask_topic(catalogue: &Catalogue, topic: &Entry, input: &mut Input) -> Result<
         Some(line) if line.trim() == "q" => return Ok(Step::Quit),
         Some(_) => {}
     }
-    let owner = catalogue.lesson_owner(topic);
-    println!();
-    print_wrapped("", &format!("In 30 seconds: {}", topic.answer));
-    if !owner.evidence.is_empty() {
-        println!();
-        print_wrapped("", &format!("The evidence: {}", owner.evidence));
-    }
-    if !owner.python.is_empty() {
-        println!("\nIn Python, and the Rust here:");
-        for t in &owner.python {
-            print_wrapped("  ", &t.python);
-            print_wrapped("    → ", &t.rust);
-        }
-    }
-    if !owner.follow_ups.is_empty() {
-        println!("\nFollow-ups:");
-        for f in &owner.follow_ups {
-            print_wrapped("  Q: ", &f.question);
-            print_wrapped("  A: ", &f.answer);
-        }
-    }
+    super::print_answer(catalogue, topic);
     loop {
         match input
             .line("\nHow did you do? again (a), hard (h), good (g), easy (e), q to quit: ")?

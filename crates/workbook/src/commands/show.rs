@@ -24,30 +24,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     println!("Section: {section}");
     println!("\nQuestion: {}", e.question);
     println!("\nHint: {}", e.hint);
-    println!("\nIn 30 seconds: {}", e.answer);
-    // A common question shares the evidence and the rest with the topic whose lesson it points at.
+    super::print_answer(&catalogue, e);
     let owner = catalogue.lesson_owner(e);
-    if owner.id != e.id {
-        println!(
-            "\n(The rest comes from the topic {}: {})",
-            owner.id, owner.title
-        );
-    }
-    if !owner.evidence.is_empty() {
-        println!("\nThe evidence: {}", owner.evidence);
-    }
-    if !owner.python.is_empty() {
-        println!("\nIn Python, and the Rust here:");
-        for t in &owner.python {
-            println!("  Python: {}\n    Rust: {}", t.python, t.rust);
-        }
-    }
-    if !owner.follow_ups.is_empty() {
-        println!("\nFollow-ups:");
-        for f in &owner.follow_ups {
-            println!("  Q: {}\n  A: {}", f.question, f.answer);
-        }
-    }
     if !owner.pitfalls.is_empty() {
         println!("\nPitfalls:");
         for p in &owner.pitfalls {
