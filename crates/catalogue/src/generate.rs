@@ -2,8 +2,8 @@
 //! package's `[[example]]` entries, and the question and answer in each lesson's `//!` header.
 //! `workbook dev sync` writes them; the tests fail when one is stale.
 
-use crate::Error;
 use crate::catalogue::{Catalogue, Entry, LessonSite, Status};
+use crate::{ArtefactKind, Error};
 
 /// The markers around the generated index in README.md.
 pub const INDEX_START: &str = "<!-- topic-index:start (generated from catalogue.toml by `workbook dev sync`; do not edit) -->";
@@ -142,13 +142,19 @@ pub fn source_with_header(entry: &Entry, site: &LessonSite, source: &str) -> Res
         out.extend(wrap("**Evidence:**", &entry.evidence));
         out.push("//!".into());
     }
-    out.extend(wrap(
-        "**Run:**",
-        &format!(
+    // A lesson that serves (it records endpoints) can keep its server running for a person.
+    let run = if entry.artefacts.contains(&ArtefactKind::Endpoint) {
+        format!(
+            "`cargo run --example {}` (add `-- --quick` for a short run, `-- --serve` to keep its server running for you).",
+            site.name
+        )
+    } else {
+        format!(
             "`cargo run --example {}` (add `-- --quick` for a short run).",
             site.name
-        ),
-    ));
+        )
+    };
+    out.extend(wrap("**Run:**", &run));
     out.extend(body.iter().map(|l| l.to_string()));
     let mut text = out.join("\n");
     text.push('\n');

@@ -93,15 +93,15 @@ pub fn read_text(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
 }
 
-/// Writes a file so that a reader never sees half of it: the text goes to a temporary file beside
-/// it, which then replaces the old one in one rename.
-pub fn write_atomically(path: &Path, text: &str) -> Result<(), Error> {
+/// Writes a file so that a reader never sees half of it: the contents (text or bytes) go to a
+/// temporary file beside it, which then replaces the old one in one rename.
+pub fn write_atomically(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), Error> {
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, text).map_err(|e| Error::io(&temporary, e))?;
+    std::fs::write(&temporary, contents).map_err(|e| Error::io(&temporary, e))?;
     std::fs::rename(&temporary, path).map_err(|e| {
         let _ = std::fs::remove_file(&temporary);
         Error::io(path, e)

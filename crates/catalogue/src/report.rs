@@ -120,7 +120,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("catalogue-report-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("report.json");
-        crate::write_atomically(&path, &report.to_json()).unwrap();
+        crate::write_atomically(&path, report.to_json()).unwrap();
         assert_eq!(Report::read(&path).unwrap(), report);
         assert_eq!(report.artefacts_of(ArtefactKind::Figure).count(), 1);
         std::fs::write(&path, "{\"lesson\": 3").unwrap();

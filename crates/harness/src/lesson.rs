@@ -30,6 +30,10 @@ pub struct LessonArgs {
     /// Folder for the report and artefacts [default: target/workbook/<lesson>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// After the checks, keep the lesson's server running for a person, until Ctrl-C (lessons
+    /// that serve a page or an API; the others have nothing to keep running).
+    #[arg(long)]
+    pub serve: bool,
 }
 
 /// Starts the lesson named after the binary being compiled (the example's name), with the flags
@@ -56,7 +60,7 @@ pub fn notebook_settings(lesson: &str, flags: &[&str]) -> Result<(), Error> {
     // Checked now, so that a bad flag is reported by the cell that gave it.
     parse_flags(std::iter::once(lesson).chain(flags.iter().copied()))?;
     let path = notebook_settings_file();
-    catalogue::write_atomically(&path, &format!("{lesson}\n{}", flags.join("\n")))?;
+    catalogue::write_atomically(&path, format!("{lesson}\n{}", flags.join("\n")))?;
     Ok(())
 }
 
@@ -200,6 +204,12 @@ impl Lesson {
         self.args.seed
     }
 
+    /// True when `--serve` asked to keep the lesson's server running for a person after the
+    /// checks.
+    pub fn serve_requested(&self) -> bool {
+        self.args.serve
+    }
+
     /// `full` normally, `quick` in quick mode: the one switch for sizes and repetition counts.
     pub fn pick<T>(&self, full: T, quick: T) -> T {
         if self.args.quick { quick } else { full }
@@ -316,7 +326,7 @@ impl Lesson {
         }
         let report = self.report();
         let path = self.out.join("report.json");
-        catalogue::write_atomically(&path, &report.to_json())?;
+        catalogue::write_atomically(&path, report.to_json())?;
         let held = report.claims.iter().filter(|c| c.holds).count();
         println!(
             "\n{held}/{} claims held in {:.2} s; report: {}",
@@ -330,6 +340,13 @@ impl Lesson {
                 _ => self.out.join(&artefact.location).display().to_string(),
             };
             println!("  {:<8} {location}", artefact.kind);
+        }
+        let served = report
+            .artefacts
+            .iter()
+            .any(|a| a.kind == ArtefactKind::Endpoint);
+        if self.args.serve && !served {
+            println!("--serve: this lesson serves nothing, so nothing is kept running");
         }
         if let Some(program) = still_running.first() {
             return Err(Error::ChildStillRunning {

@@ -6,7 +6,8 @@
 //! fails half-way and returns early — and [`crate::Lesson::finish`] stops whatever is still
 //! registered, so no lesson leaves a listening socket or a child process behind.
 
-use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, ExitStatus};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -115,6 +116,113 @@ pub fn check_loopback_url(url: &str) -> Result<(), Error> {
     let authority = rest.split('/').next().unwrap_or_default();
     let address: SocketAddr = authority.parse().map_err(|_| refuse())?;
     check_loopback(address).map_err(|_| refuse())
+}
+
+/// What a loopback HTTP server answered: the status, the content type and the body as text.
+#[derive(Debug, Clone)]
+pub struct HttpAnswer {
+    status: u16,
+    content_type: String,
+    body: String,
+}
+
+impl HttpAnswer {
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    pub fn content_type(&self) -> &str {
+        &self.content_type
+    }
+
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+}
+
+/// A plain HTTP/1.1 GET to a server on loopback (a URL such as `http://127.0.0.1:PORT/api?x=1`),
+/// one connection per request. Anything but a loopback address is refused before connecting.
+pub fn http_get(url: &str) -> Result<HttpAnswer, Error> {
+    check_loopback_url(url)?;
+    let fail = |message: String| Error::Http {
+        url: url.to_string(),
+        message,
+    };
+    let rest = url.trim_start_matches("http://");
+    let (authority, path) = match rest.find('/') {
+        Some(at) => (&rest[..at], &rest[at..]),
+        None => (rest, "/"),
+    };
+    let address: SocketAddr = authority.parse().map_err(|_| fail("no address".into()))?;
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))
+        .map_err(|e| fail(e.to_string()))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| fail(e.to_string()))?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| fail(e.to_string()))?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .map_err(|e| fail(e.to_string()))?;
+    parse_answer(&raw).map_err(fail)
+}
+
+/// Splits a whole HTTP/1.1 response (the connection closed after it) into status, content type
+/// and body, undoing chunked transfer encoding.
+fn parse_answer(raw: &[u8]) -> Result<HttpAnswer, String> {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("the answer has no end of headers")?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|code| code.parse().ok())
+        .ok_or("the answer has no status line")?;
+    let header = |name: &str| {
+        head.lines()
+            .skip(1)
+            .filter_map(|line| line.split_once(':'))
+            .find(|(key, _)| key.trim().eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.trim().to_string())
+    };
+    let mut body = raw[split + 4..].to_vec();
+    if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        body = unchunk(&body)?;
+    }
+    Ok(HttpAnswer {
+        status,
+        content_type: header("content-type").unwrap_or_default(),
+        body: String::from_utf8(body).map_err(|_| "the body is not UTF-8")?,
+    })
+}
+
+/// The body of a chunked transfer: hexadecimal sizes, each followed by that many bytes.
+fn unchunk(mut chunked: &[u8]) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    loop {
+        let end = chunked
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("a chunk without a size line")?;
+        let size_text = String::from_utf8_lossy(&chunked[..end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .map_err(|_| format!("bad chunk size {size_text:?}"))?;
+        chunked = &chunked[end + 2..];
+        if size == 0 {
+            return Ok(body);
+        }
+        let data = chunked.get(..size).ok_or("a chunk shorter than its size")?;
+        body.extend_from_slice(data);
+        chunked = chunked
+            .get(size + 2..)
+            .ok_or("a chunk without its line end")?;
+    }
 }
 
 /// A child process that is killed when the guard is dropped or the lesson finishes.
@@ -264,6 +372,31 @@ mod tests {
         let listener = loopback_listener().unwrap();
         let address = listener.local_addr().unwrap();
         assert!(address.ip().is_loopback() && address.port() != 0);
+    }
+
+    #[test]
+    fn answers_parse_plain_and_chunked() {
+        let plain = parse_answer(
+            b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
+        )
+        .unwrap();
+        assert_eq!(
+            (plain.status(), plain.content_type(), plain.body()),
+            (400, "application/json", "{}")
+        );
+        let chunked = parse_answer(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=1\r\n world\r\n0\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(chunked.body(), "hello world");
+        assert!(parse_answer(b"HTTP/1.1 200 OK\r\n").is_err());
+        assert!(
+            parse_answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err()
+        );
+        assert!(matches!(
+            http_get("http://10.0.0.1:80/"),
+            Err(Error::NotLoopback(_))
+        ));
     }
 
     #[cfg(unix)]
