@@ -331,13 +331,25 @@ fn main() -> Outcome {
             (lo - pad, hi + pad)
         })
         .collect();
-    figure!(lesson, "pair_plot", (1200, 1200), |root| {
-        let panels = root
-            .titled(
-                "Pair plot of the penguins' measurements",
-                plot::title_style(),
-            )?
-            .split_evenly((4, 4));
+    figure!(lesson, "pair_plot", (1200, 1240), |root| {
+        // One legend for the whole grid, in a row of its own under the title, clear of every
+        // panel's data.
+        let (head, grid) = root.split_vertically(80);
+        let head = head.titled(
+            "Pair plot of the penguins' measurements",
+            plot::title_style(),
+        )?;
+        let mut x = head.dim_in_pixel().0 as i32 / 2 - 190;
+        for (k, name) in SPECIES.iter().enumerate() {
+            let color = plot::color(k + 1);
+            head.draw(&PathElement::new(
+                [(x, 14), (x + 28, 14)],
+                color.stroke_width(3),
+            ))?;
+            head.draw(&Text::new(*name, (x + 36, 5), plot::label_style()))?;
+            x += 130;
+        }
+        let panels = grid.split_evenly((4, 4));
         for (i, row) in ranges.iter().enumerate() {
             for (j, col_range) in ranges.iter().enumerate() {
                 let panel = &panels[i * 4 + j];
@@ -389,22 +401,7 @@ fn main() -> Outcome {
                                 [(x0, d), (x0 + width, d)]
                             })
                             .collect();
-                        chart
-                            .draw_series(LineSeries::new(steps, color.stroke_width(2)))?
-                            .label(SPECIES[k])
-                            .legend(move |(x, y)| {
-                                PathElement::new([(x, y), (x + 18, y)], color.stroke_width(3))
-                            });
-                    }
-                    // One legend for the whole grid, in the first panel.
-                    if i == 0 {
-                        chart
-                            .configure_series_labels()
-                            .background_style(WHITE.mix(0.85))
-                            .border_style(BLACK.mix(0.3))
-                            .label_font(plot::label_style())
-                            .position(SeriesLabelPosition::UpperRight)
-                            .draw()?;
+                        chart.draw_series(LineSeries::new(steps, color.stroke_width(2)))?;
                     }
                 } else {
                     let mut chart = builder.build_cartesian_2d(x_range.clone(), row.0..row.1)?;

@@ -9,6 +9,7 @@ use std::sync::Once;
 use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -129,21 +130,24 @@ where
         .axis_desc_style(label_style())
 }
 
-/// Draws light grid lines and labelled axes.
-pub fn axes<DB, X, Y>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+/// Draws light grid lines and labelled axes, with the house tick labels (15k, 0.25, no trailing
+/// ".0").
+pub fn axes<DB>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     x_desc: &str,
     y_desc: &str,
 ) -> Result<(), DrawError>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
-    X: plotters::coord::ranged1d::Ranged + ValueFormatter<X::ValueType>,
-    Y: plotters::coord::ranged1d::Ranged + ValueFormatter<Y::ValueType>,
 {
+    let (x, y) = (chart.x_range(), chart.y_range());
+    let (x_span, y_span) = (x.end - x.start, y.end - y.start);
     house_mesh(&mut chart.configure_mesh())
         .x_desc(x_desc)
         .y_desc(y_desc)
+        .x_label_formatter(&|v| linear_axis_tick(*v, x_span))
+        .y_label_formatter(&|v| linear_axis_tick(*v, y_span))
         .draw()?;
     Ok(())
 }
@@ -165,9 +169,51 @@ where
     Ok(())
 }
 
+/// The legend box in pixels: a 30 px marker column and the longest name, one 20 px row per entry.
+fn legend_size<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    names: &[&str],
+) -> (i32, i32) {
+    let widest = names
+        .iter()
+        .filter_map(|n| area.estimate_text_size(n, &label_style()).ok())
+        .map(|(w, _)| w as i32)
+        .max()
+        .unwrap_or(60);
+    (widest + 40, names.len() as i32 * 20 + 12)
+}
+
+/// Where a legend may go, as plotters names it, with the top-left corner of its box inside a
+/// plotting area `size` pixels large (relative to the area's own top-left corner).
+fn legend_candidates(size: (i32, i32), legend: (i32, i32)) -> [(SeriesLabelPosition, i32, i32); 6] {
+    let ((width, height), (w, h)) = (size, legend);
+    [
+        (SeriesLabelPosition::UpperLeft, 0, 0),
+        (SeriesLabelPosition::UpperRight, width - w, 0),
+        (SeriesLabelPosition::LowerLeft, 0, height - h),
+        (SeriesLabelPosition::LowerRight, width - w, height - h),
+        (SeriesLabelPosition::UpperMiddle, (width - w) / 2, 0),
+        (
+            SeriesLabelPosition::LowerMiddle,
+            (width - w) / 2,
+            height - h,
+        ),
+    ]
+}
+
+/// How many of `pixels` fall within 8 px of a legend box of size `legend` at `corner`.
+fn covered(pixels: &[(i32, i32)], corner: (i32, i32), legend: (i32, i32)) -> usize {
+    let ((x0, y0), (w, h)) = (corner, legend);
+    pixels
+        .iter()
+        .filter(|(x, y)| (x0 - 8..x0 + w + 8).contains(x) && (y0 - 8..y0 + h + 8).contains(y))
+        .count()
+}
+
 /// Draws the legend in the corner of the plotting area that covers the fewest of `points` (data
 /// coordinates), so that it does not sit on the data: the house rule for every chart that knows
-/// its points.
+/// its points. The charts of this module first make room for it ([`top_with_room_for_legend`]),
+/// so that one corner is free.
 pub fn legend_clear_of<'a, DB, CT>(
     chart: &mut ChartContext<'a, DB, CT>,
     names: &[&str],
@@ -179,46 +225,35 @@ where
     CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
 {
     let area = chart.plotting_area();
-    let (base, size) = (area.get_base_pixel(), area.dim_in_pixel());
-    let (xs, ys) = (
-        base.0..base.0 + size.0 as i32,
-        base.1..base.1 + size.1 as i32,
-    );
-    // The legend box: a 30 px marker column, the longest name, one 20 px row per entry.
-    let widest = names
+    let base = area.get_base_pixel();
+    let pixels: Vec<(i32, i32)> = points
         .iter()
-        .filter_map(|n| area.estimate_text_size(n, &label_style()).ok())
-        .map(|(w, _)| w as i32)
-        .max()
-        .unwrap_or(60);
-    let (w, h) = (widest + 40, names.len() as i32 * 20 + 12);
-    let pixels: Vec<(i32, i32)> = points.iter().map(|p| area.map_coordinate(p)).collect();
-    let candidates = [
-        (SeriesLabelPosition::UpperLeft, xs.start, ys.start),
-        (SeriesLabelPosition::UpperRight, xs.end - w, ys.start),
-        (SeriesLabelPosition::LowerLeft, xs.start, ys.end - h),
-        (SeriesLabelPosition::LowerRight, xs.end - w, ys.end - h),
-        (
-            SeriesLabelPosition::UpperMiddle,
-            (xs.start + xs.end - w) / 2,
-            ys.start,
-        ),
-        (
-            SeriesLabelPosition::LowerMiddle,
-            (xs.start + xs.end - w) / 2,
-            ys.end - h,
-        ),
-    ];
-    let covered = |x0: i32, y0: i32| {
-        pixels
-            .iter()
-            .filter(|(x, y)| (x0 - 8..x0 + w + 8).contains(x) && (y0 - 8..y0 + h + 8).contains(y))
-            .count()
-    };
-    let position = candidates
-        .iter()
-        .min_by_key(|(_, x0, y0)| covered(*x0, *y0))
-        .map_or(SeriesLabelPosition::UpperLeft, |c| c.0.clone());
+        .map(|p| {
+            let (x, y) = area.map_coordinate(p);
+            (x - base.0, y - base.1)
+        })
+        .collect();
+    legend_clear_of_pixels(chart, names, &pixels)
+}
+
+/// [`legend_clear_of`] for points already in pixels of the plotting area (from its top-left).
+fn legend_clear_of_pixels<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    names: &[&str],
+    pixels: &[(i32, i32)],
+) -> Result<(), DrawError>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate,
+{
+    let area = chart.plotting_area();
+    let size = area.dim_in_pixel();
+    let legend = legend_size(area, names);
+    let position = legend_candidates((size.0 as i32, size.1 as i32), legend)
+        .into_iter()
+        .min_by_key(|(_, x0, y0)| covered(pixels, (*x0, *y0), legend))
+        .map_or(SeriesLabelPosition::UpperLeft, |c| c.0);
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
@@ -227,6 +262,75 @@ where
         .position(position)
         .draw()?;
     Ok(())
+}
+
+/// The top of a y range (`y0..y1`, in axis units: log10 of the values on a log axis) raised just
+/// enough that a legend of `names` fits above the data, when no corner of the plotting area is free
+/// of `points` (each as a fraction of the current ranges: 0..1 on both axes, y up). The plotting
+/// area is estimated from `root`'s size and the house margins of [`chart`]; a chart that already
+/// has a free corner keeps its range.
+fn top_with_room_for_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    names: &[&str],
+    points: &[(f64, f64)],
+    (y0, y1): (f64, f64),
+) -> f64 {
+    let (width, height) = root.dim_in_pixel();
+    // Margins of 18 px, a 78 px y-label area, a 52 px x-label area and a title of about 40 px.
+    let plot = (
+        (width as i32 - 2 * 18 - 78).max(50),
+        (height as i32 - 2 * 18 - 52 - 40).max(50),
+    );
+    let legend = legend_size(root, names);
+    let pixels = unit_to_pixels(points, plot);
+    let free = legend_candidates(plot, legend)
+        .iter()
+        .any(|(_, x0, y0)| covered(&pixels, (*x0, *y0), legend) == 0);
+    if free || y1 <= y0 {
+        return y1;
+    }
+    // The band the legend needs at the top, as a share of the plotting height (at most half).
+    let band = (f64::from(legend.1 + 16) / f64::from(plot.1)).min(0.5);
+    y0 + (y1 - y0) / (1.0 - band)
+}
+
+/// Points given as fractions of a plotting area (y up), in pixels from its top-left corner.
+fn unit_to_pixels(points: &[(f64, f64)], (width, height): (i32, i32)) -> Vec<(i32, i32)> {
+    points
+        .iter()
+        .map(|&(x, y)| {
+            (
+                (x * f64::from(width)).round() as i32,
+                ((1.0 - y) * f64::from(height)).round() as i32,
+            )
+        })
+        .collect()
+}
+
+/// Points along each line, a few pixels apart, as fractions of the plotting area (y up): `unit`
+/// maps a data point there (through a log axis, say), and the segments are straight in that
+/// space, as they are drawn. What a legend must not hide of a line chart.
+fn along_lines(series: &[Series], unit: impl Fn((f64, f64)) -> (f64, f64)) -> Vec<(f64, f64)> {
+    let mut samples = Vec::new();
+    for s in series {
+        let mapped: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .map(|p| unit(*p))
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .collect();
+        for w in mapped.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            // One sample per 1/300 of the area: a few pixels apart on any figure.
+            let steps = ((b.0 - a.0).hypot(b.1 - a.1) * 300.0).ceil().max(1.0) as usize;
+            samples.extend((0..steps).map(|k| {
+                let t = k as f64 / steps as f64;
+                (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)
+            }));
+        }
+        samples.extend(mapped.last().copied());
+    }
+    samples
 }
 
 /// The tick label of a category axis where category `i` spans `i..i + 1`: the category's name at
@@ -378,6 +482,19 @@ impl LineChart {
     {
         let (x0, x1) = self.bounds(self.log_x, |p| p.0);
         let (y0, y1) = self.bounds(self.log_y, |p| p.1);
+        // The axes in their own units (log10 on a log axis), to make room for the legend.
+        let axis = |v: f64, log: bool| if log { v.log10() } else { v };
+        let (ax0, ax1) = (axis(x0, self.log_x), axis(x1, self.log_x));
+        let (ay0, ay1) = (axis(y0, self.log_y), axis(y1, self.log_y));
+        let names: Vec<&str> = self.series.iter().map(|s| s.name.as_str()).collect();
+        let along = along_lines(&self.series, |(x, y)| {
+            (
+                (axis(x, self.log_x) - ax0) / (ax1 - ax0),
+                (axis(y, self.log_y) - ay0) / (ay1 - ay0),
+            )
+        });
+        let top = top_with_room_for_legend(root, &names, &along, (ay0, ay1));
+        let y1 = if self.log_y { 10f64.powf(top) } else { top };
         match (self.log_x, self.log_y) {
             (false, false) => self.draw_in(root, x0..x1, y0..y1, (Some(x1 - x0), Some(y1 - y0))),
             (true, false) => {
@@ -435,21 +552,18 @@ impl LineChart {
             }
         }
         let names: Vec<&str> = self.series.iter().map(|s| s.name.as_str()).collect();
-        // The lines' vertices, and points along each segment, are what the legend must not hide.
-        let mut points = Vec::new();
-        for s in &self.series {
-            for w in s.points.windows(2) {
-                for k in 0..8 {
-                    let t = f64::from(k) / 8.0;
-                    points.push((
-                        w[0].0 + (w[1].0 - w[0].0) * t,
-                        w[0].1 + (w[1].1 - w[0].1) * t,
-                    ));
-                }
-            }
-            points.extend(s.points.last().copied());
-        }
-        legend_clear_of(&mut chart, &names, &points)?;
+        // The lines, every few pixels along each segment, are what the legend must not hide.
+        let area = chart.plotting_area();
+        let (base, size) = (area.get_base_pixel(), area.dim_in_pixel());
+        let along = along_lines(&self.series, |p| {
+            let (x, y) = area.map_coordinate(&p);
+            (
+                f64::from(x - base.0) / f64::from(size.0.max(1)),
+                f64::from(base.1 + size.1 as i32 - y) / f64::from(size.1.max(1)),
+            )
+        });
+        let pixels = unit_to_pixels(&along, (size.0 as i32, size.1 as i32));
+        legend_clear_of_pixels(&mut chart, &names, &pixels)?;
         Ok(())
     }
 }
@@ -506,6 +620,17 @@ impl ScatterChart {
     {
         let (x0, x1) = axis_range(&self.groups, false, |p| p.0);
         let (y0, y1) = axis_range(&self.groups, false, |p| p.1);
+        let names: Vec<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
+        let points: Vec<(f64, f64)> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.points.iter().copied())
+            .collect();
+        let in_unit: Vec<(f64, f64)> = points
+            .iter()
+            .map(|&(x, y)| ((x - x0) / (x1 - x0), (y - y0) / (y1 - y0)))
+            .collect();
+        let y1 = top_with_room_for_legend(root, &names, &in_unit, (y0, y1));
         let mut chart = chart(root, &self.title).build_cartesian_2d(x0..x1, y0..y1)?;
         house_mesh(&mut chart.configure_mesh())
             .x_desc(self.x_desc.as_str())
@@ -524,12 +649,6 @@ impl ScatterChart {
                 .label(g.name.as_str())
                 .legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled()));
         }
-        let names: Vec<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
-        let points: Vec<(f64, f64)> = self
-            .groups
-            .iter()
-            .flat_map(|g| g.points.iter().copied())
-            .collect();
         legend_clear_of(&mut chart, &names, &points)?;
         Ok(())
     }
@@ -589,13 +708,17 @@ impl BarChart {
             .max()
             .unwrap_or(4) as u32;
         let mut chart = ChartBuilder::on(root)
-            .caption(self.title.as_str(), title_style())
+            .caption(self.title.as_str(), fitted_title_style(root, &self.title))
             .margin(18)
             .x_label_area_size(52)
             .y_label_area_size(24 + 9 * widest)
             .build_cartesian_2d(0.0..top, (0..n - 1).into_segmented())?;
+        // About one value tick per 110 px, so that labels such as 0.035 do not run together in
+        // a small panel.
+        let ticks = (root.dim_in_pixel().0 / 110).clamp(3, 10) as usize;
         house_mesh(&mut chart.configure_mesh())
             .disable_y_mesh()
+            .x_labels(ticks)
             .x_desc(self.value_desc.as_str())
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&label_of)
@@ -608,7 +731,9 @@ impl BarChart {
                     (0.0, SegmentValue::Exact(row)),
                     (*value, SegmentValue::Exact(row + 1)),
                 ],
-                color(i).filled(),
+                // One colour: the labels name the bars, a colour per bar would encode nothing,
+                // and the palette's repeats would suggest groups that are not there.
+                color(0).filled(),
             );
             bar.set_margin(8, 8, 0, 0);
             chart.draw_series(std::iter::once(bar))?;
