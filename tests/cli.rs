@@ -586,3 +586,39 @@ fn the_walkthrough_runs_two_lessons_and_shows_their_claims() {
         assert!(line.chars().count() <= 80, "{line}");
     }
 }
+
+#[test]
+fn the_gallery_links_every_ready_topic_to_a_page_it_wrote() {
+    let out = scratch("gallery");
+    let outcome = run(&["gallery", "--out", out.to_str().unwrap()]);
+    assert!(outcome.ok, "{}", outcome.stderr);
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let catalogue = catalogue::Catalogue::load().unwrap();
+    let ready: Vec<&catalogue::Entry> = catalogue
+        .entries
+        .iter()
+        .filter(|e| e.status == catalogue::Status::Ready)
+        .collect();
+    for entry in &ready {
+        let page = format!("{}.html", entry.id);
+        assert!(index.contains(&format!("href=\"{page}\"")), "{page}");
+        let html = std::fs::read_to_string(out.join(&page)).unwrap();
+        assert!(html.contains(&pages::escape(&entry.question)), "{page}");
+        assert!(out.join(format!("present-{}.html", entry.id)).is_file());
+        // A static page has no Run button and loads nothing from elsewhere.
+        assert!(!html.contains("class=\"run\""), "{page}");
+        assert!(!html.contains("src=\"http"), "{page}");
+    }
+    assert!(out.join("crates.html").is_file());
+}
+
+#[test]
+fn a_gallery_into_a_file_is_a_clear_error() {
+    let dir = scratch("gallery-file");
+    let file = dir.join("taken");
+    std::fs::write(&file, "x").unwrap();
+    assert_clear_error(
+        &run(&["gallery", "--out", file.to_str().unwrap()]),
+        "is a file, not a folder",
+    );
+}

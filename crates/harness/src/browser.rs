@@ -205,14 +205,7 @@ impl Browser {
             .as_str()
             .ok_or_else(|| Error::Browser("Chromium attached no session".into()))?
             .to_string();
-        let navigated = tab.call("Page.navigate", json!({ "url": url }))?;
-        if let Some(failure) = navigated["errorText"].as_str() {
-            return Err(Error::Browser(format!("loading {url} failed: {failure}")));
-        }
-        tab.wait_until(
-            "document.readyState === 'complete'",
-            Duration::from_secs(30),
-        )?;
+        tab.goto(url)?;
         Ok(tab)
     }
 
@@ -318,6 +311,21 @@ impl Tab {
             }
             std::thread::sleep(Duration::from_millis(25));
         }
+    }
+
+    /// Loads `url` in the tab and waits until the new document and its images have loaded.
+    pub fn goto(&mut self, url: &str) -> Result<(), Error> {
+        // The old document is marked, so that its own "complete" is not taken for the new one's.
+        self.evaluate("window.__workbookLeaving = true")?;
+        let navigated = self.call("Page.navigate", json!({ "url": url }))?;
+        if let Some(failure) = navigated["errorText"].as_str() {
+            return Err(Error::Browser(format!("loading {url} failed: {failure}")));
+        }
+        self.wait_until(
+            "!window.__workbookLeaving && document.readyState === 'complete'",
+            Duration::from_secs(30),
+        )
+        .map(|_| ())
     }
 
     /// Writes what the tab shows, as a PNG, to `path` (atomically).

@@ -1,8 +1,8 @@
 //! `workbook`: browse the catalogue of interview topics, run their lessons and read their reports.
 //!
-//! Learner commands (`list`, `show`, `run`, `search`, `quiz`, `walkthrough`) each live in a
-//! module of [`commands`]; maintainer commands sit under `workbook dev` ([`commands::dev`]). The
-//! quiz keeps its cards with [`progress`].
+//! Learner commands (`list`, `show`, `run`, `search`, `quiz`, `walkthrough`, `serve`, `gallery`)
+//! each live in a module of [`commands`]; maintainer commands sit under `workbook dev`
+//! ([`commands::dev`]). The quiz keeps its cards with [`progress`].
 
 mod commands;
 mod progress;
@@ -38,6 +38,11 @@ enum Command {
     Quiz(commands::quiz::Args),
     /// Present topics to a room: question, a pause to predict, the lesson live, its claims.
     Walkthrough(commands::walkthrough::Args),
+    /// The workbook as a local web app on 127.0.0.1: topic pages, figures, a Run button that
+    /// streams a lesson's output, a presenter view.
+    Serve(commands::serve::Args),
+    /// The workbook as static web pages in a folder (index, topics, figures, code).
+    Gallery(commands::gallery::Args),
     /// Maintainer commands: regenerate and check what derives from the catalogue.
     #[command(subcommand)]
     Dev(commands::dev::Command),
@@ -53,6 +58,8 @@ fn main() -> ExitCode {
         Command::Search(args) => commands::search::run(args),
         Command::Quiz(args) => commands::quiz::run(args),
         Command::Walkthrough(args) => commands::walkthrough::run(args),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Gallery(args) => commands::gallery::run(args),
         Command::Dev(command) => commands::dev::run(command),
     };
     match outcome {

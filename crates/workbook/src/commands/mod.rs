@@ -1,11 +1,13 @@
 //! One module per command. Learner commands: [`list`], [`show`], [`run`], [`search`], [`quiz`],
-//! [`walkthrough`]; maintainer commands: [`dev`].
+//! [`walkthrough`], [`serve`] and [`gallery`]; maintainer commands: [`dev`].
 
 pub mod dev;
+pub mod gallery;
 pub mod list;
 pub mod quiz;
 pub mod run;
 pub mod search;
+pub mod serve;
 pub mod show;
 pub mod walkthrough;
 

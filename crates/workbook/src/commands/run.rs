@@ -78,7 +78,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// An output folder must be a folder we can write: created if missing, refused if it is a file.
-fn prepare_out(out: &Path) -> Result<()> {
+pub fn prepare_out(out: &Path) -> Result<()> {
     if out.exists() && !out.is_dir() {
         bail!("--out {} is a file, not a folder", out.display());
     }
