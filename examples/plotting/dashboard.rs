@@ -225,6 +225,37 @@ impl Summary {
         })
     }
 
+    /// The summary from the three answers either route computes: totals (`flights`,
+    /// `cancelled`), months (`month`, `flights`, `mean_dep_delay`) and the top destinations
+    /// (`dest`, `flights`). A missing count of cancelled flights (SQL's SUM over no rows) is zero.
+    fn from_frames(
+        totals: &DataFrame,
+        by_month: &DataFrame,
+        top: &DataFrame,
+    ) -> PolarsResult<Summary> {
+        let months = whole_numbers(by_month, "month")?;
+        let counts = whole_numbers(by_month, "flights")?;
+        let delays = by_month
+            .column("mean_dep_delay")?
+            .cast(&DataType::Float64)?;
+        let delays = delays.f64()?;
+        let cancelled = totals.column("cancelled")?.cast(&DataType::UInt64)?;
+        Ok(Summary {
+            flights: whole_numbers(totals, "flights")?[0],
+            cancelled: cancelled.u64()?.get(0).unwrap_or(0),
+            by_month: (0..months.len())
+                .map(|i| (months[i] as u32, counts[i], delays.get(i)))
+                .collect(),
+            top_destinations: top
+                .column("dest")?
+                .str()?
+                .into_no_null_iter()
+                .map(String::from)
+                .zip(whole_numbers(top, "flights")?)
+                .collect(),
+        })
+    }
+
     /// Equal counts and destinations, and mean delays equal up to summation order.
     fn agrees_with(&self, other: &Summary) -> bool {
         let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
@@ -277,23 +308,7 @@ fn summarise(flights: &DataFrame, filter: &Filter) -> PolarsResult<Summary> {
         )
         .limit(10)
         .collect()?;
-    let months = whole_numbers(&by_month, "month")?;
-    let counts = whole_numbers(&by_month, "flights")?;
-    let delays = by_month.column("mean_dep_delay")?.f64()?;
-    Ok(Summary {
-        flights: whole_numbers(&totals, "flights")?[0],
-        cancelled: whole_numbers(&totals, "cancelled")?[0],
-        by_month: (0..months.len())
-            .map(|i| (months[i] as u32, counts[i], delays.get(i)))
-            .collect(),
-        top_destinations: top
-            .column("dest")?
-            .str()?
-            .into_no_null_iter()
-            .map(String::from)
-            .zip(whole_numbers(&top, "flights")?)
-            .collect(),
-    })
+    Summary::from_frames(&totals, &by_month, &top)
 }
 
 /// The same numbers through polars' SQL front end, written independently of the endpoint's
@@ -318,28 +333,7 @@ fn summarise_with_sql(sql: &mut SQLContext, filter: &Filter) -> PolarsResult<Sum
              GROUP BY dest ORDER BY flights DESC, dest LIMIT 10"
         ))?
         .collect()?;
-    let months = whole_numbers(&by_month, "month")?;
-    let counts = whole_numbers(&by_month, "flights")?;
-    let delays = by_month
-        .column("mean_dep_delay")?
-        .cast(&DataType::Float64)?;
-    let delays = delays.f64()?;
-    // SUM over no rows is null in SQL; the count of cancelled flights is then zero.
-    let cancelled = totals.column("cancelled")?.cast(&DataType::UInt64)?;
-    Ok(Summary {
-        flights: whole_numbers(&totals, "flights")?[0],
-        cancelled: cancelled.u64()?.get(0).unwrap_or(0),
-        by_month: (0..months.len())
-            .map(|i| (months[i] as u32, counts[i], delays.get(i)))
-            .collect(),
-        top_destinations: top
-            .column("dest")?
-            .str()?
-            .into_no_null_iter()
-            .map(String::from)
-            .zip(whole_numbers(&top, "flights")?)
-            .collect(),
-    })
+    Summary::from_frames(&totals, &by_month, &top)
 }
 
 /// What the server holds: the flights, the codes a filter may name, the page, and how many

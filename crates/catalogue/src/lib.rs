@@ -45,6 +45,8 @@ pub enum Error {
     Report { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Source { path: PathBuf, message: String },
+    #[error("WORKBOOK_LESSON_DIR has no lesson binary {0}")]
+    NoLessonBinary(PathBuf),
 }
 
 fn suggest(names: &[String]) -> String {
@@ -86,6 +88,25 @@ pub fn default_out_dir(lesson: &str) -> PathBuf {
             .join("workbook")
             .join(lesson),
     }
+}
+
+/// The command that runs a lesson (arguments to follow): a binary already built in
+/// `WORKBOOK_LESSON_DIR` (an installed workbook, the tests), or `cargo run --example` in the
+/// workspace, which builds it first if need be, in the dev profile the tests use.
+pub fn lesson_command(lesson: &str) -> Result<std::process::Command, Error> {
+    if let Some(dir) = std::env::var_os("WORKBOOK_LESSON_DIR") {
+        let binary = Path::new(&dir).join(format!("{lesson}{}", std::env::consts::EXE_SUFFIX));
+        if !binary.is_file() {
+            return Err(Error::NoLessonBinary(binary));
+        }
+        return Ok(std::process::Command::new(binary));
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = std::process::Command::new(cargo);
+    command
+        .current_dir(workspace_root())
+        .args(["run", "--quiet", "--example", lesson, "--"]);
+    Ok(command)
 }
 
 /// Reads a text file, the error naming it.

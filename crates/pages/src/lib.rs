@@ -174,6 +174,17 @@ impl Workbook {
             .collect()
     }
 
+    /// The ready topics before and after `entry` in catalogue order, if any.
+    fn neighbours(&self, entry: &Entry) -> (Option<&Entry>, Option<&Entry>) {
+        let ready = self.ready();
+        let at = ready.iter().position(|e| e.id == entry.id);
+        let step = |by: isize| {
+            at.and_then(|i| i.checked_add_signed(by))
+                .and_then(|i| ready.get(i).copied())
+        };
+        (step(-1), step(1))
+    }
+
     /// The first PNG figure of a lesson's latest report: its thumbnail and main figure.
     fn main_figure(&self, lesson: &str) -> Option<&str> {
         self.report(lesson)?
@@ -340,21 +351,16 @@ impl Workbook {
 
     /// Links to the index, the presenter view and the neighbouring ready topics.
     fn navigation(&self, entry: &Entry, site: Site) -> String {
-        let ready = self.ready();
-        let at = ready.iter().position(|e| e.id == entry.id);
-        let neighbour = |step: isize| {
-            at.and_then(|i| i.checked_add_signed(step))
-                .and_then(|i| ready.get(i))
-        };
+        let (previous, next) = self.neighbours(entry);
         let mut links = vec![format!("<a href=\"{}\">All topics</a>", site.index())];
-        if let Some(previous) = neighbour(-1) {
+        if let Some(previous) = previous {
             links.push(format!(
                 "<a id=\"previous\" href=\"{}\">← {}</a>",
                 site.topic(&previous.id),
                 escape(&previous.title)
             ));
         }
-        if let Some(next) = neighbour(1) {
+        if let Some(next) = next {
             links.push(format!(
                 "<a id=\"next\" href=\"{}\">{} →</a>",
                 site.topic(&next.id),
@@ -407,6 +413,10 @@ impl Workbook {
             }
             html.push_str("</table></details>");
         }
+        let served = report
+            .artefacts
+            .iter()
+            .any(|a| a.kind == ArtefactKind::Endpoint);
         for artefact in &report.artefacts {
             let url = site.artefact(lesson, &artefact.location);
             let name = escape(&artefact.location);
@@ -420,6 +430,15 @@ impl Workbook {
                 ArtefactKind::Figure => {}
                 ArtefactKind::Endpoint => html.push_str(&format!(
                     "<p class=\"small\">Served while it ran: <code>{name}</code></p>"
+                )),
+                // A page that talks to the lesson's own server would show only errors here; the
+                // others (an interactive chart) work inline.
+                ArtefactKind::Html if !served => html.push_str(&format!(
+                    "<figure><iframe src=\"{url}\" title=\"{name}\" loading=\"lazy\"></iframe><figcaption>{name} (<a href=\"{url}\">open</a>)</figcaption></figure>"
+                )),
+                ArtefactKind::Html => html.push_str(&format!(
+                    "<p class=\"small\">HTML: <a href=\"{url}\">{name}</a> (the page as its server sent it; it needs that server: <code>cargo run --example {} -- --serve</code>)</p>",
+                    escape(lesson)
                 )),
                 kind => html.push_str(&format!(
                     "<p class=\"small\">{kind}: <a href=\"{url}\">{name}</a></p>"
@@ -436,21 +455,16 @@ impl Workbook {
     pub fn present(&self, name: &str, site: Site) -> Result<String, PageError> {
         let entry = self.entry(name)?;
         let owner = self.catalogue.lesson_owner(entry);
-        let ready = self.ready();
-        let at = ready.iter().position(|e| e.id == entry.id);
-        let link = |step: isize| {
-            at.and_then(|i| i.checked_add_signed(step))
-                .and_then(|i| ready.get(i))
-                .map(|e| site.present(&e.id))
-                .unwrap_or_default()
-        };
+        let (previous, next) = self.neighbours(entry);
+        let link =
+            |neighbour: Option<&Entry>| neighbour.map(|e| site.present(&e.id)).unwrap_or_default();
         let mut body = format!(
             "<div class=\"present\" data-next=\"{}\" data-previous=\"{}\" data-topic=\"{}\">\
              <p class=\"small\">{}. {} · press A for the answer, → next, ← previous, Esc to leave</p>\
              <h1 class=\"question\">{}</h1><p class=\"hint\">{}</p>\
              <div id=\"answer\" hidden><p>{}</p><p class=\"small\">{}</p>{}</div>",
-            link(1),
-            link(-1),
+            link(next),
+            link(previous),
             site.topic(&entry.id),
             entry.number,
             escape(&entry.title),
@@ -614,6 +628,7 @@ tr.held td:first-child { color: #2a7d2a; font-weight: bold; }
 tr.failed td:first-child { color: #b00; font-weight: bold; }
 figure { margin: 1em 0; }
 figure img { max-width: 100%; border: 1px solid #eee; }
+figure iframe { width: 100%; height: 560px; border: 1px solid #eee; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 pre.output { max-height: 24em; overflow-y: auto; white-space: pre-wrap; }
 .code .c { color: #6a737d; } .code .d { color: #2f6f44; } .code .s { color: #a33a00; }

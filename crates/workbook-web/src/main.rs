@@ -11,7 +11,6 @@
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{IpAddr, SocketAddr, TcpListener};
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -38,11 +37,10 @@ struct Args {
 }
 
 /// What the server shares between requests: the lesson that is running, if one is, with its
-/// process group.
+/// process group. (Lessons run as `workbook run` runs them: `WORKBOOK_LESSON_DIR` names built
+/// binaries to use instead of `cargo run`.)
 struct App {
     running: Mutex<Option<Running>>,
-    /// Lesson binaries already built (`WORKBOOK_LESSON_DIR`), run instead of `cargo run`.
-    lesson_dir: Option<PathBuf>,
 }
 
 struct Running {
@@ -68,7 +66,6 @@ fn main() -> anyhow::Result<()> {
     Workbook::load()?;
     let app = Arc::new(App {
         running: Mutex::new(None),
-        lesson_dir: std::env::var_os("WORKBOOK_LESSON_DIR").map(PathBuf::from),
     });
     let router = Router::new()
         .route("/", get(index))
@@ -208,7 +205,10 @@ async fn run(
                 format!("busy: {} is running; one lesson at a time", other.lesson),
             );
         }
-        let child = match lesson_command(&app, &lesson, quick).spawn() {
+        let started = lesson_command(&lesson, quick)
+            .map_err(|e| e.to_string())
+            .and_then(|mut c| c.spawn().map_err(|e| e.to_string()));
+        let child = match started {
             Ok(child) => child,
             Err(e) => {
                 return refuse(
@@ -236,22 +236,8 @@ async fn run(
 
 /// The lesson as a child process leading its own process group (so that `cargo run` and the
 /// lesson it starts are stopped together), writing its report to its default folder.
-fn lesson_command(app: &App, lesson: &str, quick: bool) -> Command {
-    let mut command = match &app.lesson_dir {
-        Some(dir) => Command::new(dir.join(lesson)),
-        None => {
-            let mut command =
-                Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-            command.current_dir(catalogue::workspace_root()).args([
-                "run",
-                "--quiet",
-                "--example",
-                lesson,
-                "--",
-            ]);
-            command
-        }
-    };
+fn lesson_command(lesson: &str, quick: bool) -> Result<Command, catalogue::Error> {
+    let mut command = catalogue::lesson_command(lesson)?;
     if quick {
         command.arg("--quick");
     }
@@ -262,7 +248,7 @@ fn lesson_command(app: &App, lesson: &str, quick: bool) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    command
+    Ok(command)
 }
 
 /// Passes each line the child prints (standard output and error) on as an event, then its exit

@@ -91,31 +91,6 @@ pub fn prepare_out(out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The command that runs a lesson: a built binary from `WORKBOOK_LESSON_DIR`, or `cargo run
-/// --example` in the workspace (which builds it first if needed, in the dev profile).
-fn lesson_command(lesson: &str) -> Result<Command> {
-    if let Some(dir) = std::env::var_os("WORKBOOK_LESSON_DIR") {
-        let binary = Path::new(&dir).join(format!("{lesson}{}", std::env::consts::EXE_SUFFIX));
-        if !binary.is_file() {
-            bail!(
-                "WORKBOOK_LESSON_DIR has no lesson binary {}",
-                binary.display()
-            );
-        }
-        return Ok(Command::new(binary));
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.current_dir(catalogue::workspace_root()).args([
-        "run",
-        "--quiet",
-        "--example",
-        lesson,
-        "--",
-    ]);
-    Ok(command)
-}
-
 /// Quick mode (small data, a few seconds) or the full lesson.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -133,7 +108,7 @@ impl Args {
 /// artefacts to `out`; the caller decides where its output goes and starts it. The quiz and the
 /// walkthrough run lessons through this too.
 pub fn lesson_process(lesson: &str, mode: Mode, seed: Option<u64>, out: &Path) -> Result<Command> {
-    let mut command = lesson_command(lesson)?;
+    let mut command = catalogue::lesson_command(lesson)?;
     if mode == Mode::Quick {
         command.arg("--quick");
     }
