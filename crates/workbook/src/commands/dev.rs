@@ -26,6 +26,9 @@ pub enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// Run notebooks top to bottom in evcxr and report, per notebook, whether every claim held
+    /// and how long it took.
+    Execute(super::execute::Args),
 }
 
 pub fn run(command: Command) -> Result<ExitCode> {
@@ -34,6 +37,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
     let derived = derived_files(&root, &catalogue)?;
     let is_notebook = |d: &Derived| d.path.starts_with("notebooks");
     match command {
+        Command::Execute(args) => super::execute::run(args),
         Command::Sync => write(&root, derived.iter(), stray_notebooks(&root, &catalogue)?),
         Command::Check => check(&root, derived.iter(), stray_notebooks(&root, &catalogue)?),
         Command::Index { write: false } => {

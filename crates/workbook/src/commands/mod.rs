@@ -2,6 +2,7 @@
 //! [`walkthrough`], [`serve`] and [`gallery`]; maintainer commands: [`dev`].
 
 pub mod dev;
+pub mod execute;
 pub mod gallery;
 pub mod list;
 pub mod quiz;
