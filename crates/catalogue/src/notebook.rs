@@ -177,10 +177,13 @@ impl Notebook {
             source: header(source),
             setup: false,
         }];
-        let deps = dependency_lines(source, manifest)?;
+        // The lesson's own code optimised as the dev profile builds it (opt-level 2): the lessons
+        // time their loops, and unoptimised cells would change the ratios they claim.
+        let mut setup = vec![":opt 2".to_string()];
+        setup.extend(dependency_lines(source, manifest)?);
         cells.push(Cell {
             kind: CellKind::Code,
-            source: deps.join("\n"),
+            source: setup.join("\n"),
             setup: true,
         });
         // A kernel has no command line of the lesson's own: its name and flags are given here.
@@ -480,7 +483,7 @@ polars = "=0.52.0"
         assert_eq!(nb.cells[0].source, "# Title\n\n**Question:** why?");
         assert_eq!(
             nb.cells[1].source,
-            ":dep anyhow = \"=1.0.100\"\n:dep ndarray = { features = [\"rayon\"], version = \"=0.16.1\" }"
+            ":opt 2\n:dep anyhow = \"=1.0.100\"\n:dep ndarray = { features = [\"rayon\"], version = \"=0.16.1\" }"
         );
         assert!(
             nb.cells[2]

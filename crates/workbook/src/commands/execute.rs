@@ -3,8 +3,9 @@
 //! claim held, and how long it took.
 //!
 //! evcxr is not part of the build (`cargo install --locked evcxr_repl`, about nine minutes;
-//! without `--locked` it does not build). A kernel compiles the notebook's dependencies the first
-//! time (minutes: a cold run), then reuses them (a warm run). Each notebook's full output goes to
+//! without `--locked` it does not build). A kernel compiles the notebook's dependencies; with
+//! evcxr's build cache on (`:cache`, given to every session here) the first notebook compiles the
+//! stack (a cold run) and the next ones reuse it (warm runs). Each notebook's full output goes to
 //! `target/notebooks/<lesson>.log`.
 
 use std::io::Write;
@@ -25,6 +26,10 @@ pub struct Args {
     /// Give up on a notebook after this many seconds (a cold kernel compiles its stack first).
     #[arg(long, default_value_t = 1800)]
     timeout: u64,
+    /// The size of evcxr's build cache in MiB, shared by every session (`:cache`): the first
+    /// notebook compiles the stack, the next ones reuse what they share.
+    #[arg(long, default_value_t = 8000)]
+    cache_mib: u64,
 }
 
 /// How one notebook ran.
@@ -74,7 +79,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut outcomes = Vec::new();
     for lesson in &lessons {
         let notebook = root.join("notebooks").join(format!("{lesson}.ipynb"));
-        let code = code_cells(&notebook)?;
+        let code = format!(":cache {}\n{}", args.cache_mib, code_cells(&notebook)?);
         let log = logs.join(format!("{lesson}.log"));
         print!("{lesson:<32} ");
         let _ = std::io::stdout().flush();
@@ -206,10 +211,14 @@ fn execute(
     })
 }
 
-/// The `held/total` of the last "N/M claims held" line a lesson printed.
+/// The `held/total` of the last "N/M claims held" line a lesson printed (terminal colour codes
+/// the kernel may add are skipped).
 fn claims_held(output: &str) -> Option<(usize, usize)> {
     output.lines().rev().find_map(|line| {
         let (counts, _) = line.trim().split_once(" claims held")?;
+        let counts = counts
+            .rsplit(|c: char| !(c.is_ascii_digit() || c == '/'))
+            .next()?;
         let (held, total) = counts.split_once('/')?;
         Some((held.parse().ok()?, total.parse().ok()?))
     })
@@ -221,7 +230,7 @@ mod tests {
 
     #[test]
     fn the_last_claims_line_decides() {
-        let output = "noise\n2/3 claims held in 1.0 s; report: x\nmore\n3/3 claims held in 2.00 s; report: y\n";
+        let output = "noise\n2/3 claims held in 1.0 s; report: x\nmore\n\x1b[0m3/3 claims held in 2.00 s; report: y\n";
         assert_eq!(claims_held(output), Some((3, 3)));
         assert_eq!(claims_held("error[E0425]: cannot find value"), None);
     }
