@@ -171,7 +171,13 @@ fn execute(
 ) -> Result<Outcome> {
     let file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let mut command = Command::new(evcxr);
+    // evcxr's own cargo profile turns debug assertions and overflow checks on for every crate,
+    // which puts per-element index checks into ndarray's iterators (a Zip loop measured 3× slower
+    // in the kernel, breaking vectorization_performance's claim). The workspace builds its
+    // dependencies without them; cargo's profile variables say the same to the kernel's builds.
     command
+        .env("CARGO_PROFILE_DEV_DEBUG_ASSERTIONS", "false")
+        .env("CARGO_PROFILE_DEV_OVERFLOW_CHECKS", "false")
         .current_dir(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::from(file.try_clone()?))
