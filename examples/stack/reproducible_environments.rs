@@ -25,10 +25,6 @@ use ndarray::Array2;
 use ndarray_rand::RandomExt;
 use rand_distr::StandardNormal;
 
-/// The lock file and manifest as they were when this example was compiled.
-const LOCK: &str = include_str!("../../Cargo.lock");
-const MANIFEST: &str = include_str!("../../Cargo.toml");
-
 /// Crates whose values cross from one stage to the next (a polars frame becomes an ndarray matrix,
 /// which a linfa model consumes and plotters draws). Two versions of any of them would make the
 /// types incompatible, so each must resolve exactly once.
@@ -76,8 +72,14 @@ fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
     let n = lesson.pick(200_000, 20_000);
 
+    // The workspace's lock file and manifest, read at run time from the workspace root (not
+    // compiled in: a notebook kernel compiles this code somewhere else).
+    let root = harness::workspace_root();
+    let lock_text = harness::catalogue::read_text(&root.join("Cargo.lock"))?;
+    let manifest_text = harness::catalogue::read_text(&root.join("Cargo.toml"))?;
+
     // The lock is TOML: one [[package]] table per crate version in the build graph.
-    let lock: toml::Table = toml::from_str(LOCK).context("Cargo.lock does not parse")?;
+    let lock: toml::Table = toml::from_str(&lock_text).context("Cargo.lock does not parse")?;
     let packages = lock
         .get("package")
         .and_then(|p| p.as_array())
@@ -106,7 +108,8 @@ fn main() -> Outcome {
     );
 
     // What the manifest asks for, next to what the lock resolved.
-    let manifest: toml::Table = toml::from_str(MANIFEST).context("Cargo.toml does not parse")?;
+    let manifest: toml::Table =
+        toml::from_str(&manifest_text).context("Cargo.toml does not parse")?;
     let wanted = manifest
         .get("workspace")
         .and_then(|w| w.get("dependencies"))
