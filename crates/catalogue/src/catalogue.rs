@@ -495,6 +495,18 @@ impl Catalogue {
             .collect()
     }
 
+    /// The ready lessons of the section a user named (id or number), in site order; an unknown
+    /// section is an error that lists the sections.
+    pub fn ready_lessons_in(&self, section: &str) -> Result<Vec<&str>, Error> {
+        let section = self.section_named(section)?;
+        Ok(self
+            .ready_sites()
+            .into_iter()
+            .filter(|site| site.section == section.id)
+            .map(|site| site.name)
+            .collect())
+    }
+
     /// Finds an entry by id, by lesson name (the entry that owns the lesson first) or by number.
     /// An unknown name is an error that suggests the closest names.
     pub fn find(&self, name: &str) -> Result<&Entry, Error> {

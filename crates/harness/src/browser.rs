@@ -101,8 +101,7 @@ impl Browser {
     /// with the same settings, and the page's own requests are those to hosts the empty page did
     /// not contact.
     pub fn render_offline(&self, url: &str, budget: Duration) -> Result<Rendered, Error> {
-        let (_, browser_own) = self.load(EMPTY_PAGE, budget)?;
-        let own_hosts: Vec<String> = browser_own.iter().map(|r| request_host(r)).collect();
+        let own_hosts = self.own_hosts(budget)?;
         let (dom, requests) = self.load(url, budget)?;
         let (page, browser): (Vec<String>, Vec<String>) = requests
             .into_iter()
@@ -114,10 +113,17 @@ impl Browser {
         })
     }
 
+    /// The hosts Chromium contacts by itself, whatever the page: those an empty page loaded with
+    /// the same settings asks for within `budget`.
+    fn own_hosts(&self, budget: Duration) -> Result<Vec<String>, Error> {
+        let (_, requests) = self.load(EMPTY_PAGE, budget)?;
+        Ok(requests.iter().map(|r| request_host(r)).collect())
+    }
+
     /// One headless load through the recording proxy: the DOM and the request lines.
     fn load(&self, url: &str, budget: Duration) -> Result<(String, Vec<String>), Error> {
         let proxy = RecordingProxy::start()?;
-        let profile = Profile::new(proxy.port)?;
+        let profile = Profile::new(proxy.port);
         let mut command = self.headless(&proxy, None, &profile);
         command
             .args([
@@ -155,10 +161,9 @@ impl Browser {
     /// first, so that [`Tab::page_requests`] leaves out what Chromium asks for by itself.
     pub fn open(&self, url: &str, server: SocketAddr) -> Result<Tab, Error> {
         check_loopback(server)?;
-        let (_, browser_own) = self.load(EMPTY_PAGE, Duration::from_secs(2))?;
-        let own_hosts = browser_own.iter().map(|r| request_host(r)).collect();
+        let own_hosts = self.own_hosts(Duration::from_secs(2))?;
         let proxy = RecordingProxy::start()?;
-        let profile = Profile::new(proxy.port)?;
+        let profile = Profile::new(proxy.port);
         let mut command = self.headless(&proxy, Some(server), &profile);
         // The DevTools protocol over pipes: Chromium reads commands from its descriptor 3 and
         // writes answers and events to its descriptor 4, each message ended by a NUL byte. No
@@ -410,10 +415,12 @@ struct Profile {
 }
 
 impl Profile {
-    fn new(port: u16) -> Result<Profile, Error> {
+    /// A folder named after this process and the proxy's port, so that two browsers never share
+    /// one.
+    fn new(port: u16) -> Profile {
         let path =
             std::env::temp_dir().join(format!("workbook-chromium-{}-{port}", std::process::id()));
-        Ok(Profile { path })
+        Profile { path }
     }
 }
 

@@ -57,8 +57,8 @@ pub enum Error {
     NotLoopback(String),
     #[error("{0}")]
     Browser(String),
-    #[error("GET {url}: {message}")]
-    Http { url: String, message: String },
+    #[error("{request}: {message}")]
+    Http { request: String, message: String },
     #[error("bad lesson settings: {0}")]
     Settings(String),
     #[error("child process {program} did not stop: {message}")]

@@ -152,8 +152,21 @@ where
     Ok(())
 }
 
-/// Draws the legend of every series that has a label.
+/// Draws the legend of every series that has a label, in the upper left corner.
 pub fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> Result<(), DrawError>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate,
+{
+    legend_at(chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// The house legend (white, faint border, the label font) at `position`.
+fn legend_at<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), DrawError>
 where
     DB: DrawingBackend + 'a,
     DB::ErrorType: 'static,
@@ -164,7 +177,7 @@ where
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
         .label_font(label_style())
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(position)
         .draw()?;
     Ok(())
 }
@@ -254,14 +267,7 @@ where
         .into_iter()
         .min_by_key(|(_, x0, y0)| covered(pixels, (*x0, *y0), legend))
         .map_or(SeriesLabelPosition::UpperLeft, |c| c.0);
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font(label_style())
-        .position(position)
-        .draw()?;
-    Ok(())
+    legend_at(chart, position)
 }
 
 /// The top of a y range (`y0..y1`, in axis units: log10 of the values on a log axis) raised just

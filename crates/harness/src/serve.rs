@@ -143,9 +143,19 @@ impl HttpAnswer {
 /// A plain HTTP/1.1 GET to a server on loopback (a URL such as `http://127.0.0.1:PORT/api?x=1`),
 /// one connection per request. Anything but a loopback address is refused before connecting.
 pub fn http_get(url: &str) -> Result<HttpAnswer, Error> {
+    http_request("GET", url, b"")
+}
+
+/// A plain HTTP/1.1 POST of `body` to a server on loopback, as [`http_get`]; the whole answer is
+/// read, so a streamed one is returned once the server ends it.
+pub fn http_post(url: &str, body: &[u8]) -> Result<HttpAnswer, Error> {
+    http_request("POST", url, body)
+}
+
+fn http_request(method: &str, url: &str, body: &[u8]) -> Result<HttpAnswer, Error> {
     check_loopback_url(url)?;
     let fail = |message: String| Error::Http {
-        url: url.to_string(),
+        request: format!("{method} {url}"),
         message,
     };
     let rest = url.trim_start_matches("http://");
@@ -159,10 +169,15 @@ pub fn http_get(url: &str) -> Result<HttpAnswer, Error> {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .map_err(|e| fail(e.to_string()))?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
     stream
-        .write_all(request.as_bytes())
+        .write_all(head.as_bytes())
         .map_err(|e| fail(e.to_string()))?;
+    // A server may answer (413, say) without reading a large body and close: its answer counts.
+    let _ = stream.write_all(body);
     let mut raw = Vec::new();
     stream
         .read_to_end(&mut raw)

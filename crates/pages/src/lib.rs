@@ -17,29 +17,14 @@ use std::path::{Path, PathBuf};
 use catalogue::{ArtefactKind, Catalogue, Entry, Report, Status};
 
 /// The errors of building pages.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum PageError {
     /// No topic by that name.
+    #[error("no topic named {0:?}")]
     UnknownTopic(String),
     /// Reading or writing a file.
-    Catalogue(catalogue::Error),
-}
-
-impl std::fmt::Display for PageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PageError::UnknownTopic(name) => write!(f, "no topic named {name:?}"),
-            PageError::Catalogue(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for PageError {}
-
-impl From<catalogue::Error> for PageError {
-    fn from(e: catalogue::Error) -> PageError {
-        PageError::Catalogue(e)
-    }
+    #[error(transparent)]
+    Catalogue(#[from] catalogue::Error),
 }
 
 /// Which site a page belongs to: how it links, and whether it can run lessons.
@@ -561,7 +546,7 @@ impl Workbook {
             catalogue::write_atomically(&out.join(name), html)?;
             bytes += html.len() as u64;
         }
-        for (lesson, (report, dir)) in &self.reports {
+        for (lesson, (report, _)) in &self.reports {
             let target = out.join("artefacts").join(lesson);
             std::fs::create_dir_all(&target).map_err(|e| io(&target, e))?;
             for artefact in &report.artefacts {
@@ -570,7 +555,6 @@ impl Workbook {
                     std::fs::copy(&from, &to).map_err(|e| io(&from, e))?;
                 }
             }
-            let _ = dir;
         }
         Ok((pages.len(), bytes))
     }
@@ -578,7 +562,7 @@ impl Workbook {
 
 /// The crates a lesson names in its `use` lines (its own workspace's crates included: harness,
 /// toolkit, datasets), std and core left out.
-pub fn crates_used(source: &str) -> BTreeSet<String> {
+fn crates_used(source: &str) -> BTreeSet<String> {
     source
         .lines()
         .filter_map(|line| line.trim().strip_prefix("use "))

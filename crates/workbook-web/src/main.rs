@@ -102,16 +102,21 @@ fn main() -> anyhow::Result<()> {
 fn page_response(page: Result<String, pages::PageError>) -> Response {
     match page {
         Ok(html) => Html(html).into_response(),
-        Err(pages::PageError::UnknownTopic(name)) => (
-            StatusCode::NOT_FOUND,
-            Html(format!(
-                "<!doctype html><title>Not found</title><p>No topic named {}. <a href=\"/\">All topics</a></p>",
-                pages::escape(&name)
-            )),
-        )
-            .into_response(),
+        Err(e @ pages::PageError::UnknownTopic(_)) => not_found_page(&e.to_string()),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+/// 404 with a short page that says what was not found and links back to the index.
+fn not_found_page(what: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(format!(
+            "<!doctype html><title>Not found</title><p>{}. <a href=\"/\">All topics</a></p>",
+            pages::escape(what)
+        )),
+    )
+        .into_response()
 }
 
 async fn index() -> Response {
@@ -131,9 +136,7 @@ async fn crates() -> Response {
 }
 
 async fn not_found() -> Response {
-    page_response(Err(pages::PageError::UnknownTopic(
-        "at this address".into(),
-    )))
+    not_found_page("Nothing at this address")
 }
 
 /// A file the lesson's latest report lists, by its plain name; anything else is 404.

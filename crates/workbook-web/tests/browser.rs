@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use catalogue::Catalogue;
 use harness::browser::Browser;
-use harness::serve::{ChildGuard, http_get, spawn_process_group};
+use harness::serve::{ChildGuard, http_get, http_post, spawn_process_group};
 
 fn scratch() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("workbook-web")
@@ -28,7 +28,8 @@ fn lesson_dir() -> PathBuf {
         .join("examples")
 }
 
-/// Runs every ready lesson in quick mode into `reports/<lesson>`.
+/// Runs every ready lesson in quick mode into `reports/<lesson>`, each of which must write its
+/// report.
 fn run_every_lesson(reports: &Path, catalogue: &Catalogue) {
     for lesson in catalogue.ready_lessons() {
         let binary = lesson_dir().join(lesson);
@@ -37,14 +38,26 @@ fn run_every_lesson(reports: &Path, catalogue: &Catalogue) {
             "{} is not built: run `cargo test` at the workspace root, which builds every lesson",
             binary.display()
         );
-        let status = Command::new(&binary)
+        let output = Command::new(&binary)
             .args(["--quick", "--out"])
             .arg(reports.join(lesson))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
+            .output()
             .unwrap();
-        assert!(status.success(), "{lesson} failed");
+        // The pages need each lesson's report; whether its claims held is the lessons test's
+        // check (same binaries, same seed), so a failed claim is shown here, not judged twice.
+        let report = catalogue::Report::read(&reports.join(lesson).join("report.json"));
+        assert!(
+            report.is_ok(),
+            "{lesson} wrote no report: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if !output.status.success() {
+            eprintln!(
+                "{lesson} exited with {}: {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
     }
 }
 
@@ -70,26 +83,9 @@ fn start_server(reports: &Path) -> (ChildGuard, String) {
     (server, base)
 }
 
-/// A POST with `body`, over one raw connection; the status code of the answer.
+/// The status of a POST with `body` to `path`.
 fn post(base: &str, path: &str, body: &[u8]) -> u16 {
-    let authority = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(authority).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    let _ = stream.write_all(body);
-    let mut status_line = String::new();
-    BufReader::new(stream).read_line(&mut status_line).unwrap();
-    status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0)
+    http_post(&format!("{base}{path}"), body).unwrap().status()
 }
 
 #[test]

@@ -53,31 +53,19 @@ impl Outcome {
 pub fn run(args: Args) -> Result<ExitCode> {
     let catalogue = Catalogue::load()?;
     let evcxr = find_evcxr()?;
-    let lessons: Vec<String> = if !args.lessons.is_empty() {
-        for lesson in &args.lessons {
-            catalogue.find(lesson)?;
-        }
-        args.lessons.clone()
-    } else if let Some(section) = &args.section {
-        let section = catalogue.section_named(section)?;
-        catalogue
-            .ready_sites()
+    let lessons: Vec<&str> = match (&args.lessons[..], &args.section) {
+        ([], Some(section)) => catalogue.ready_lessons_in(section)?,
+        ([], None) => catalogue.ready_lessons(),
+        (named, _) => named
             .iter()
-            .filter(|s| s.section == section.id)
-            .map(|s| s.name.to_string())
-            .collect()
-    } else {
-        catalogue
-            .ready_lessons()
-            .iter()
-            .map(|l| l.to_string())
-            .collect()
+            .map(|name| catalogue.find(name).map(|e| e.lesson.as_str()))
+            .collect::<Result<_, _>>()?,
     };
     let root = catalogue::workspace_root();
     let logs = root.join("target").join("notebooks");
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
     let mut outcomes = Vec::new();
-    for lesson in &lessons {
+    for &lesson in &lessons {
         let notebook = root.join("notebooks").join(format!("{lesson}.ipynb"));
         let code = format!(":cache {}\n{}", args.cache_mib, code_cells(&notebook)?);
         let log = logs.join(format!("{lesson}.log"));

@@ -156,15 +156,7 @@ fn run_logged(
 fn run_all(catalogue: &Catalogue, args: &Args) -> Result<ExitCode> {
     let lessons: Vec<&str> = match args.section.as_deref() {
         None => catalogue.ready_lessons(),
-        Some(wanted) => {
-            let section = catalogue.section_named(wanted)?;
-            catalogue
-                .ready_sites()
-                .into_iter()
-                .filter(|site| site.section == section.id)
-                .map(|site| site.name)
-                .collect()
-        }
+        Some(wanted) => catalogue.ready_lessons_in(wanted)?,
     };
     let logs = match &args.out {
         Some(out) => out.join("logs"),
