@@ -61,6 +61,8 @@ pub enum Error {
     Http { request: String, message: String },
     #[error("bad lesson settings: {0}")]
     Settings(String),
+    #[error("{command}: {message}")]
+    Build { command: String, message: String },
     #[error("child process {program} did not stop: {message}")]
     ChildStillRunning { program: String, message: String },
 }

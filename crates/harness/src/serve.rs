@@ -185,6 +185,153 @@ fn http_request(method: &str, url: &str, body: &[u8]) -> Result<HttpAnswer, Erro
     parse_answer(&raw).map_err(fail)
 }
 
+/// One kept-alive HTTP/1.1 connection to a server on loopback, for many requests in a row (a
+/// load test's client, say): no connection set-up per request, as a real client pool would do.
+pub struct HttpConnection {
+    authority: String,
+    reader: std::io::BufReader<TcpStream>,
+}
+
+impl HttpConnection {
+    /// Connects to `base_url` (`http://127.0.0.1:PORT`); anything but loopback is refused.
+    pub fn open(base_url: &str) -> Result<HttpConnection, Error> {
+        check_loopback_url(base_url)?;
+        let authority = base_url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let fail = |message: String| Error::Http {
+            request: format!("connect {base_url}"),
+            message,
+        };
+        let address: SocketAddr = authority.parse().map_err(|_| fail("no address".into()))?;
+        let stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))
+            .map_err(|e| fail(e.to_string()))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .map_err(|e| fail(e.to_string()))?;
+        stream.set_nodelay(true).map_err(|e| fail(e.to_string()))?;
+        Ok(HttpConnection {
+            authority,
+            reader: std::io::BufReader::new(stream),
+        })
+    }
+
+    /// Sends one request on the connection and reads its whole answer (which must carry a
+    /// `Content-Length` or be chunked).
+    pub fn request(&mut self, method: &str, path: &str, body: &[u8]) -> Result<HttpAnswer, Error> {
+        use std::io::BufRead;
+        let fail = |message: String| Error::Http {
+            request: format!("{method} http://{}{path}", self.authority),
+            message,
+        };
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.authority,
+            body.len()
+        );
+        let stream = self.reader.get_mut();
+        stream
+            .write_all(head.as_bytes())
+            .and_then(|()| stream.write_all(body))
+            .map_err(|e| fail(e.to_string()))?;
+        let mut raw = Vec::new();
+        let mut content_length = None;
+        let mut chunked = false;
+        loop {
+            let before = raw.len();
+            let read = self
+                .reader
+                .read_until(b'\n', &mut raw)
+                .map_err(|e| fail(e.to_string()))?;
+            if read == 0 {
+                return Err(fail("the server closed the connection".into()));
+            }
+            let line = String::from_utf8_lossy(&raw[before..])
+                .trim_end()
+                .to_string();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((key, value)) = line.split_once(':') {
+                if key.trim().eq_ignore_ascii_case("content-length") {
+                    content_length = value.trim().parse::<usize>().ok();
+                } else if key.trim().eq_ignore_ascii_case("transfer-encoding") {
+                    chunked = value.trim().eq_ignore_ascii_case("chunked");
+                }
+            }
+        }
+        if chunked {
+            loop {
+                let before = raw.len();
+                self.reader
+                    .read_until(b'\n', &mut raw)
+                    .map_err(|e| fail(e.to_string()))?;
+                let size_line = String::from_utf8_lossy(&raw[before..]).trim().to_string();
+                let size = usize::from_str_radix(size_line.split(';').next().unwrap_or(""), 16)
+                    .map_err(|_| fail(format!("bad chunk size {size_line:?}")))?;
+                let at = raw.len();
+                raw.resize(at + size + 2, 0);
+                self.reader
+                    .read_exact(&mut raw[at..])
+                    .map_err(|e| fail(e.to_string()))?;
+                if size == 0 {
+                    break;
+                }
+            }
+        } else {
+            let length = content_length.ok_or_else(|| fail("an answer without a length".into()))?;
+            let at = raw.len();
+            raw.resize(at + length, 0);
+            self.reader
+                .read_exact(&mut raw[at..])
+                .map_err(|e| fail(e.to_string()))?;
+        }
+        parse_answer(&raw).map_err(fail)
+    }
+}
+
+/// Builds a binary of the workspace (`cargo build -p PACKAGE --bin BIN`, in the profile this
+/// lesson was built in) and returns its path. After the lessons are built this compiles only the
+/// binary's own code: its dependencies are the lessons' and already built.
+pub fn workspace_binary(package: &str, bin: &str) -> Result<std::path::PathBuf, Error> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.current_dir(crate::workspace_root()).args([
+        "build",
+        "--quiet",
+        "--message-format=json",
+        "-p",
+        package,
+        "--bin",
+        bin,
+    ]);
+    if !cfg!(debug_assertions) {
+        command.arg("--release");
+    }
+    let fail = |message: String| Error::Build {
+        command: format!("cargo build -p {package} --bin {bin}"),
+        message,
+    };
+    let output = command.output().map_err(|e| fail(e.to_string()))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(fail(
+            stderr
+                .lines()
+                .find(|l| l.contains("error"))
+                .unwrap_or("failed")
+                .to_string(),
+        ));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["target"]["name"] == bin)
+        .find_map(|message| message["executable"].as_str().map(std::path::PathBuf::from))
+        .ok_or_else(|| fail("cargo named no executable".into()))
+}
+
 /// Splits a whole HTTP/1.1 response (the connection closed after it) into status, content type
 /// and body, undoing chunked transfer encoding.
 fn parse_answer(raw: &[u8]) -> Result<HttpAnswer, String> {

@@ -20,11 +20,15 @@
 //!   name is an error), and nested cross-validation.
 //! * [`boosting`]: gradient-boosted trees on histograms (log loss, softmax, squared error);
 //!   linfa-ensemble has bagging, a random forest and AdaBoost but no gradient boosting.
+//! * [`artefact`]: a fitted pipeline saved with its metadata (feature schema, class names,
+//!   versions, training-data hash, scores) as TOML or CBOR behind a checksum, refused with a
+//!   clear error when damaged, of another format or inconsistent.
 //! * [`text`]: a count vectoriser with a stable (sorted) vocabulary and a TF-IDF transformer
 //!   that learns its IDF at fit time; linfa's re-counts document frequencies on every batch.
 //!
 //! Nothing here prints; every fallible function — the models' `fit` included — returns [`Error`].
 
+pub mod artefact;
 pub mod baseline;
 pub mod boosting;
 pub mod cv;
@@ -53,7 +57,7 @@ pub fn argmax_rows(scores: &ndarray::Array2<f64>) -> ndarray::Array1<usize> {
 }
 
 /// The toolkit's errors.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum Error {
     #[error("cannot make {folds} folds from {samples} samples")]
     TooFewSamples { folds: usize, samples: usize },
@@ -81,6 +85,8 @@ pub enum Error {
     NotFinite(&'static str),
     #[error("feature schema mismatch: {0}")]
     Schema(String),
+    #[error("model file refused: {0}")]
+    Artefact(String),
 }
 
 /// linfa's errors (from its own checks inside `Fit`) become [`Error::Model`].
