@@ -286,7 +286,10 @@ fn main() -> Outcome {
     figure!(lesson, "formats", plot::SIZE, |root| {
         let panels = root.split_evenly((1, 2));
         let mut size_chart = plot::BarChart::new("Size on disk", "bytes");
-        let mut load_chart = plot::BarChart::new("Time to load (best of runs)", "microseconds");
+        let mut load_chart = plot::BarChart::new(
+            "Time to load (ONNX: and optimise)",
+            "microseconds, best of runs",
+        );
         for (name, bytes, micros) in &sizes {
             size_chart = size_chart.bar(*name, *bytes);
             load_chart = load_chart.bar(*name, *micros);
