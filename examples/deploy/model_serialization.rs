@@ -30,6 +30,16 @@ use serde::Deserialize;
 use toolkit::artefact::ModelArtefact;
 use tract_onnx::prelude::*;
 
+/// One exported model: its file and the answers recorded for the held-out birds.
+#[derive(Deserialize)]
+struct ReferenceModel {
+    file: String,
+    /// Whether a StandardScaler runs before the model inside the graph.
+    scaled: bool,
+    sklearn_probabilities: Vec<Vec<f64>>,
+    onnxruntime_probabilities: Vec<Vec<f64>>,
+}
+
 /// What `python/export_onnx.py` recorded beside the ONNX files.
 #[derive(Deserialize)]
 struct Reference {
@@ -38,15 +48,6 @@ struct Reference {
     labels: Vec<usize>,
     versions: std::collections::BTreeMap<String, String>,
     models: std::collections::BTreeMap<String, ReferenceModel>,
-}
-
-#[derive(Deserialize)]
-struct ReferenceModel {
-    file: String,
-    /// Whether a StandardScaler runs before the model inside the graph.
-    scaled: bool,
-    sklearn_probabilities: Vec<Vec<f64>>,
-    onnxruntime_probabilities: Vec<Vec<f64>>,
 }
 
 /// Tract's and onnxruntime's probabilities may differ by this much: both compute in float32

@@ -268,8 +268,18 @@ impl Lesson {
     /// Records a file the lesson wrote in its output folder as evidence of `kind`, after checking
     /// that it is what it claims to be (a PNG decodes, an SVG parses, an HTML page loads nothing
     /// from the network, a CSV has a header and rows of its width).
+    ///
+    /// Inside the evcxr Jupyter kernel a PNG figure is also shown inline, through evcxr's display
+    /// protocol, so a notebook cell shows the lesson's figures where it draws them.
     pub fn record(&mut self, kind: ArtefactKind, path: &Path) -> Result<(), Error> {
         crate::artefact::validate(kind, path)?;
+        if kind == ArtefactKind::Figure
+            && path.extension().is_some_and(|e| e == "png")
+            && in_notebook_kernel()
+        {
+            let png = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            println!("{}", notebook_display("image/png", &png));
+        }
         let location = path
             .strip_prefix(&self.out)
             .unwrap_or(path)
@@ -369,6 +379,22 @@ impl Lesson {
 /// Rust ignores SIGPIPE, so printing into a closed pipe (`lesson | head`) would panic with
 /// "failed printing to stdout". Restoring the default makes the process end quietly, as
 /// command-line tools do.
+/// Whether this process is evcxr's runtime (the Jupyter kernel or its REPL), which sets
+/// `EVCXR_IS_RUNTIME` for the code it runs.
+fn in_notebook_kernel() -> bool {
+    std::env::var_os("EVCXR_IS_RUNTIME").is_some()
+}
+
+/// The text that makes evcxr show `bytes` as content of `mime` type: a marked, base64-encoded
+/// block on standard output.
+fn notebook_display(mime: &str, bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    format!(
+        "EVCXR_BEGIN_CONTENT {mime}\n{}\nEVCXR_END_CONTENT",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
 fn restore_sigpipe() {
     #[cfg(unix)]
     // SAFETY: SIG_DFL is a valid handler, and signal() only swaps the process's disposition.
@@ -381,6 +407,15 @@ fn restore_sigpipe() {
 mod tests {
     use super::*;
     use clap::Parser;
+
+    #[test]
+    fn a_figure_for_the_notebook_is_a_marked_base64_block() {
+        let block = notebook_display("image/png", b"\x89PNG");
+        assert_eq!(
+            block,
+            "EVCXR_BEGIN_CONTENT image/png\niVBORw==\nEVCXR_END_CONTENT"
+        );
+    }
 
     fn lesson_in(dir: &Path, extra: &[&str]) -> Lesson {
         let mut argv = vec!["lesson", "--out", dir.to_str().unwrap()];
