@@ -163,6 +163,68 @@ fn lessons_draw_randomness_only_from_the_harness() {
     );
 }
 
+/// A notebook kernel compiles cells in order, so an item may use only the items above it: a
+/// struct whose field is of a type defined further down compiles in a file but not in a kernel.
+/// Checked on the code (comments stripped) with whole-word matches of every later item's name.
+#[test]
+fn every_lesson_item_uses_only_items_above_it() {
+    let kinds = [
+        "struct ", "enum ", "fn ", "type ", "const ", "static ", "trait ",
+    ];
+    let mut forward = Vec::new();
+    for path in lesson_files() {
+        let source = std::fs::read_to_string(root().join(&path)).unwrap();
+        // Top-level items: (name, first line, the code of the item without comments).
+        let mut items: Vec<(String, String)> = Vec::new();
+        for line in source.lines() {
+            let bare = line.trim_start_matches("pub ").trim_start_matches("async ");
+            let starts = !line.starts_with(' ') && kinds.iter().any(|k| bare.starts_with(k));
+            if starts {
+                let after = kinds
+                    .iter()
+                    .find_map(|k| bare.strip_prefix(k))
+                    .unwrap_or("");
+                let name: String = after
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                items.push((name, String::new()));
+            }
+            if let Some((_, code)) = items.last_mut() {
+                let code_part = line.split("//").next().unwrap_or("");
+                code.push_str(code_part);
+                code.push('\n');
+            }
+        }
+        for (i, (_, code)) in items.iter().enumerate() {
+            for (later, _) in &items[i + 1..] {
+                // A word followed by a single colon names a field (`page: String`), not the item.
+                let used = code.match_indices(later.as_str()).any(|(at, _)| {
+                    let before = code[..at].chars().next_back();
+                    let rest = &code[at + later.len()..];
+                    let whole = !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                        && !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_');
+                    let field =
+                        rest.trim_start().starts_with(':') && !rest.trim_start().starts_with("::");
+                    whole && !field
+                });
+                if used && later != "main" {
+                    forward.push(format!(
+                        "{}: {} is used above its definition",
+                        path.display(),
+                        later
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        forward.is_empty(),
+        "move these items up:\n{}",
+        forward.join("\n")
+    );
+}
+
 /// A notebook kernel compiles cells in order, so a lesson's helpers must come before `main`, which
 /// calls them: `main` is the last item of every lesson.
 #[test]

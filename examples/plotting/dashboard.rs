@@ -164,6 +164,12 @@ impl Filter {
     }
 }
 
+/// Column `name` of `frame` as whole numbers (counts, months), whatever integer type polars chose.
+fn whole_numbers(frame: &DataFrame, name: &str) -> PolarsResult<Vec<u64>> {
+    let column = frame.column(name)?.cast(&DataType::UInt64)?;
+    Ok(column.u64()?.into_no_null_iter().collect())
+}
+
 /// The numbers the dashboard shows for one filter, as the endpoint sends them and as the check
 /// computes them.
 #[derive(Debug, Clone)]
@@ -274,12 +280,6 @@ impl Summary {
     }
 }
 
-/// Column `name` of `frame` as whole numbers (counts, months), whatever integer type polars chose.
-fn whole_numbers(frame: &DataFrame, name: &str) -> PolarsResult<Vec<u64>> {
-    let column = frame.column(name)?.cast(&DataType::UInt64)?;
-    Ok(column.u64()?.into_no_null_iter().collect())
-}
-
 /// The endpoint's computation: one lazy query per part of the answer, over the flights in memory.
 fn summarise(flights: &DataFrame, filter: &Filter) -> PolarsResult<Summary> {
     let chosen = flights.clone().lazy().filter(filter.predicate());
@@ -376,38 +376,6 @@ async fn flights_endpoint(
         Ok(Err(e)) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
-}
-
-/// The page: four controls and three charts, drawn as SVG by a few lines of script from the
-/// endpoint's JSON. Nothing is loaded from anywhere but the page's own server.
-fn page_html(known: &Known) -> String {
-    let option = |value: &str, label: &str| format!("<option value=\"{value}\">{label}</option>");
-    let carriers: String = known
-        .carriers
-        .iter()
-        .map(|(code, name)| option(code, &format!("{code} · {name}")))
-        .collect();
-    let origins: String = known.origins.iter().map(|o| option(o, o)).collect();
-    let months: Vec<String> = (1..=12).map(|m| m.to_string()).collect();
-    let month_options = |selected: u32| -> String {
-        months
-            .iter()
-            .map(|m| {
-                let chosen = if *m == selected.to_string() {
-                    " selected"
-                } else {
-                    ""
-                };
-                format!("<option value=\"{m}\"{chosen}>{m}</option>")
-            })
-            .collect()
-    };
-    let bar = plot::color(0);
-    PAGE.replace("{{carriers}}", &carriers)
-        .replace("{{origins}}", &origins)
-        .replace("{{from}}", &month_options(1))
-        .replace("{{to}}", &month_options(12))
-        .replace("{{bar}}", &format!("rgb({},{},{})", bar.0, bar.1, bar.2))
 }
 
 const PAGE: &str = r##"<!doctype html>
@@ -522,6 +490,38 @@ refresh();
 </script>
 </body></html>
 "##;
+
+/// The page: four controls and three charts, drawn as SVG by a few lines of script from the
+/// endpoint's JSON. Nothing is loaded from anywhere but the page's own server.
+fn page_html(known: &Known) -> String {
+    let option = |value: &str, label: &str| format!("<option value=\"{value}\">{label}</option>");
+    let carriers: String = known
+        .carriers
+        .iter()
+        .map(|(code, name)| option(code, &format!("{code} · {name}")))
+        .collect();
+    let origins: String = known.origins.iter().map(|o| option(o, o)).collect();
+    let months: Vec<String> = (1..=12).map(|m| m.to_string()).collect();
+    let month_options = |selected: u32| -> String {
+        months
+            .iter()
+            .map(|m| {
+                let chosen = if *m == selected.to_string() {
+                    " selected"
+                } else {
+                    ""
+                };
+                format!("<option value=\"{m}\"{chosen}>{m}</option>")
+            })
+            .collect()
+    };
+    let bar = plot::color(0);
+    PAGE.replace("{{carriers}}", &carriers)
+        .replace("{{origins}}", &origins)
+        .replace("{{from}}", &month_options(1))
+        .replace("{{to}}", &month_options(12))
+        .replace("{{bar}}", &format!("rgb({},{},{})", bar.0, bar.1, bar.2))
+}
 
 /// Reads back what the page drew: each chart's bars as (key, value) pairs.
 const DRAWN: &str = r#"Object.fromEntries(["per-month", "delay", "destinations"].map(id =>

@@ -29,19 +29,19 @@ use rand::seq::SliceRandom;
 #[global_allocator]
 static ALLOC: CountingAllocator = CountingAllocator;
 
+/// The dynamic type of a value: a list may mix them, so every use checks the tag.
+enum PyValue {
+    Int(i64),
+    Float(f64),
+    Str(Box<str>),
+}
+
 /// What a list slot points to: a heap object with a reference count and a tagged value, the way
 /// CPython lays out its objects (its float object is 24 bytes: count, type pointer, value).
 #[allow(dead_code)] // the reference count is there for its size, as in CPython; it is never read
 struct PyObject {
     refcount: usize,
     value: PyValue,
-}
-
-/// The dynamic type of a value: a list may mix them, so every use checks the tag.
-enum PyValue {
-    Int(i64),
-    Float(f64),
-    Str(Box<str>),
 }
 
 type PyList = Vec<Box<PyObject>>;
