@@ -296,9 +296,13 @@ fn amount(v: f64, unit: &str) -> String {
     }
 }
 
-/// A number as a person writes it: 3 significant digits, no trailing zeros.
+/// A number as a person writes it: 3 significant digits, no trailing zeros; below 0.01, in
+/// scientific notation (`1e-7`, `2.5e-4`), which two decimals would print as 0.
 fn number(v: f64) -> String {
-    if v >= 100.0 {
+    if v != 0.0 && v.abs() < 0.01 {
+        let text = format!("{v:.1e}");
+        text.replace(".0e", "e")
+    } else if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {
         format!("{v:.1}").trim_end_matches(".0").to_string()
@@ -385,5 +389,22 @@ impl Input {
             println!("{}", line.as_deref().unwrap_or(""));
         }
         Ok(line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_read_as_written_at_every_scale() {
+        assert_eq!(number(30000.0), "30000");
+        assert_eq!(number(12.5), "12.5");
+        assert_eq!(number(7.0), "7");
+        assert_eq!(number(0.25), "0.25");
+        assert_eq!(number(1e-7), "1e-7");
+        assert_eq!(number(2.5e-4), "2.5e-4");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(amount(1e-10, "in probability"), "1e-10 in probability");
     }
 }
