@@ -26,7 +26,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
 use harness::prelude::*;
-use harness::serve::{http_get, http_post, workspace_binary};
+use harness::serve::{http_get, http_post};
 use lessons_deploy::{ModelServer, PenguinModel, request_body};
 use object::read::elf::{ElfFile64, ProgramHeader};
 
@@ -161,7 +161,7 @@ fn main() -> Outcome {
 
     // Step 2: what the binary needs at run time, read from its ELF headers: the program
     // interpreter, the shared libraries (DT_NEEDED) and the newest glibc symbol version.
-    let binary = workspace_binary("model-server", "model-server")?;
+    let binary = ModelServer::binary()?;
     let needs = runtime_needs(&binary)?;
     let newest_glibc = needs
         .versions

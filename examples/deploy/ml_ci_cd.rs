@@ -29,7 +29,6 @@ use anyhow::{Context, Result};
 use harness::catalogue::write_atomically;
 use harness::prelude::*;
 use lessons_deploy::{PenguinModel, fit_artefact};
-use ndarray::{Array1, Array2};
 use rand::Rng;
 use rand::seq::SliceRandom;
 use toolkit::artefact::{Encoding, FeatureKind, ModelArtefact};
@@ -177,16 +176,6 @@ fn binomial_upper_tail(k: usize, n: usize) -> f64 {
     tail.min(1.0)
 }
 
-/// Mean multinomial log loss of `probabilities` for the true classes.
-fn log_loss(probabilities: &Array2<f64>, truth: &Array1<usize>) -> f64 {
-    truth
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| -probabilities[[i, c]].max(1e-15).ln())
-        .sum::<f64>()
-        / truth.len() as f64
-}
-
 /// The model gate: a candidate replaces production only if every check passes on the frozen
 /// holdout set.
 fn model_gate(
@@ -225,7 +214,11 @@ fn model_gate(
         .filter(|(n, o)| **n && !**o)
         .count();
     let p_worse = binomial_upper_tail(worse, worse + better);
-    let (loss_new, loss_old) = (log_loss(&p_new, y), log_loss(&p_old, y));
+    let truth = y.as_slice().context("contiguous labels")?;
+    let (loss_new, loss_old) = (
+        toolkit::metrics::log_loss(p_new.view(), truth)?,
+        toolkit::metrics::log_loss(p_old.view(), truth)?,
+    );
     let (new_features, old_features) = (
         candidate.metadata().features(),
         current.metadata().features(),

@@ -75,13 +75,8 @@ fn cross_validate(x: &Array2<f64>, y: &Array1<usize>, alpha: f64, seed: u64) -> 
         let (xv, yv) = (x.select(Axis(0), &fold.test), y.select(Axis(0), &fold.test));
         let p = model.probabilities(&xv)?;
         accuracy += toolkit::metrics::accuracy(&yv, &toolkit::argmax_rows(&p)) / folds.len() as f64;
-        loss += yv
-            .iter()
-            .enumerate()
-            .map(|(i, &c)| -p[[i, c]].max(1e-15).ln())
-            .sum::<f64>()
-            / yv.len() as f64
-            / folds.len() as f64;
+        let truth = yv.as_slice().context("contiguous labels")?;
+        loss += toolkit::metrics::log_loss(p.view(), truth)? / folds.len() as f64;
     }
     Ok((accuracy, loss))
 }

@@ -29,10 +29,10 @@ use std::time::Duration;
 use anyhow::Context;
 use harness::prelude::*;
 use harness::serve::http_get;
-use lessons_deploy::{ModelServer, PenguinModel, load_test, row_json};
+use lessons_deploy::{ModelServer, PenguinModel, load_test, scrape, single_row_bodies};
 use ndarray::Array2;
 use rand::Rng;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Requests per monitoring window, and the label delay (in requests).
 const WINDOW: usize = 250;
@@ -139,15 +139,7 @@ fn main() -> Outcome {
         }
         truth.push(penguins.target[bird]);
     }
-    let bodies: Vec<Vec<u8>> = stream
-        .rows()
-        .into_iter()
-        .map(|row| {
-            json!({ "rows": [row_json(&features, row)] })
-                .to_string()
-                .into_bytes()
-        })
-        .collect();
+    let bodies = single_row_bodies(&features, &stream);
     let classes = model.artefact().metadata().classes().to_vec();
     let predicted = Mutex::new(vec![usize::MAX; requests]);
     let report = load_test(
@@ -288,12 +280,8 @@ fn main() -> Outcome {
         histogram_quantile(metrics.body(), name, 0.5),
         histogram_quantile(metrics.body(), name, 0.99),
     );
-    let count = metrics
-        .body()
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}_count ")))
-        .and_then(|v| v.parse::<f64>().ok())
-        .context("the histogram's count")?;
+    let count =
+        scrape(metrics.body(), &format!("{name}_count")).context("the histogram's count")?;
     println!(
         "  latency: the server's histogram says p50 {:.0} µs, p99 {:.0} µs over {count} requests; the clients measured p50 {:.0} µs, p99 {:.0} µs (with queueing and the client's own time)",
         p50 * 1e6,

@@ -30,7 +30,9 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use harness::prelude::*;
 use harness::serve::{http_get, http_post};
-use lessons_deploy::{LoadReport, ModelServer, PenguinModel, load_test, request_body, row_json};
+use lessons_deploy::{
+    LoadReport, ModelServer, PenguinModel, load_test, request_body, scrape, single_row_bodies,
+};
 use ndarray::{Array2, Axis};
 use rand::Rng;
 use serde_json::{Value, json};
@@ -50,14 +52,6 @@ fn answered_by(answer: &str, bird: usize, versions: &[(&str, &Array2<f64>)]) -> 
             .is_some_and(|p| (p - e).abs() <= 4.0 * f64::EPSILON)
     });
     (agrees && served.len() == expected.ncols()).then_some(version)
-}
-
-/// A metric's value from Prometheus text (`name value` on one line).
-fn scraped(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN)
 }
 
 fn main() -> Outcome {
@@ -86,7 +80,13 @@ fn main() -> Outcome {
         smallest_difference > 1e-9,
         "the two versions must be told apart by their answers"
     );
+    // The serving directory starts empty: versions left by an earlier run in the same output
+    // folder would be served as the newest.
     let models = lesson.out_file("models");
+    match std::fs::remove_dir_all(&models) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
     v1.save(&models.join("1/model.wbm"))?;
     let dir = models.to_string_lossy().into_owned();
     let server = ModelServer::start(&["--model-dir", &dir])?;
@@ -108,13 +108,7 @@ fn main() -> Outcome {
     let requests = lesson.pick(30_000, 12_000);
     let mut rng = lesson.rng(1);
     let birds: Vec<usize> = (0..requests).map(|_| rng.gen_range(0..birds_n)).collect();
-    let bodies: Vec<Vec<u8>> = (0..birds_n)
-        .map(|i| {
-            json!({ "rows": [row_json(&features, v1.test_x().row(i))] })
-                .to_string()
-                .into_bytes()
-        })
-        .collect();
+    let bodies = single_row_bodies(&features, v1.test_x());
     let versions = [("1", &p1), ("2", &p2)];
     let issued = AtomicUsize::new(0);
     let swapped_at: OnceLock<Instant> = OnceLock::new();
@@ -302,8 +296,8 @@ fn main() -> Outcome {
         wrong += report.failed();
         let metrics = http_get(&format!("{surl}/metrics"))?;
         if batching {
-            mean_batch = scraped(metrics.body(), "workbook_batch_rows_sum")
-                / scraped(metrics.body(), "workbook_batch_rows_count");
+            let sample = |series| scrape(metrics.body(), series).unwrap_or(f64::NAN);
+            mean_batch = sample("workbook_batch_rows_sum") / sample("workbook_batch_rows_count");
         }
         println!(
             "  service, batching {}: {:.0} requests/s, p50 {:.0} µs, p99 {:.0} µs{}",

@@ -29,7 +29,9 @@ use std::time::Duration;
 use anyhow::Context;
 use harness::prelude::*;
 use harness::serve::{http_get, http_post};
-use lessons_deploy::{ModelServer, PenguinModel, load_test, request_body, row_json};
+use lessons_deploy::{
+    ModelServer, PenguinModel, load_test, request_body, row_json, scrape, single_row_bodies,
+};
 use rand::Rng;
 use serde_json::{Value, json};
 
@@ -70,8 +72,8 @@ fn main() -> Outcome {
         .context("a predictions array")?;
     let mut same_class = 0;
     let mut largest_gap = 0.0f64;
-    for (row, prediction) in local.rows().into_iter().zip(predictions) {
-        let best = toolkit::argmax_rows(&row.to_owned().insert_axis(ndarray::Axis(0)))[0];
+    let best_classes = toolkit::argmax_rows(&local);
+    for ((row, prediction), &best) in local.rows().into_iter().zip(predictions).zip(&best_classes) {
         same_class += usize::from(prediction["class"] == classes[best].as_str());
         for (class, &p) in classes.iter().zip(row.iter()) {
             let served = prediction["probabilities"][class.as_str()]
@@ -213,13 +215,7 @@ fn main() -> Outcome {
     let birds: Vec<usize> = (0..requests)
         .map(|_| rng.gen_range(0..penguins.test_x().nrows()))
         .collect();
-    let bodies: Vec<Vec<u8>> = (0..penguins.test_x().nrows())
-        .map(|i| {
-            json!({ "rows": [row_json(&features, penguins.test_x().row(i))] })
-                .to_string()
-                .into_bytes()
-        })
-        .collect();
+    let bodies = single_row_bodies(&features, penguins.test_x());
     let expected: Vec<&str> = penguins
         .artefact()
         .predict(penguins.test_x())?
@@ -256,14 +252,9 @@ fn main() -> Outcome {
     // Step 5: the service's own count agrees: /metrics must show every answered request once —
     // the load test's, the first request's — and the bad inputs under their statuses.
     let metrics = http_get(&format!("{url}/metrics"))?;
-    let counted = |status: &str| -> f64 {
-        let key = format!("workbook_requests_total{{route=\"/predict\",status=\"{status}\"}} ");
-        metrics
-            .body()
-            .lines()
-            .find_map(|line| line.strip_prefix(&key))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0)
+    let counted = |status: &str| {
+        let series = format!("workbook_requests_total{{route=\"/predict\",status=\"{status}\"}}");
+        scrape(metrics.body(), &series).unwrap_or(0.0)
     };
     let served_ok = counted("200");
     println!(

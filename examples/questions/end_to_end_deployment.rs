@@ -28,10 +28,10 @@ use anyhow::Result;
 use harness::prelude::*;
 use harness::serve::{http_get, http_post};
 use lessons_deploy::{
-    LoadReport, ModelServer, PenguinModel, fit_artefact, load_test, request_body, row_json,
+    LoadReport, ModelServer, PenguinModel, fit_artefact, load_test, request_body, single_row_bodies,
 };
 use rand::Rng;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The monitor's window (answers) and its alarm level for the chi-square test of class shares.
 const WINDOW: usize = 500;
@@ -52,13 +52,33 @@ fn class_shift_p(counts: &[usize; 3], shares: &[f64; 3]) -> f64 {
     (-x2 / 2.0).exp()
 }
 
+/// How many of `answers` (each: from version 2?, predicted class) fell in each class.
+fn class_counts(answers: &[(bool, usize)]) -> [usize; 3] {
+    let mut counts = [0usize; 3];
+    for &(_, class) in answers {
+        counts[class] += 1;
+    }
+    counts
+}
+
+/// Each class's share of `answers`.
+fn class_shares(answers: &[(bool, usize)]) -> [f64; 3] {
+    class_counts(answers).map(|c| c as f64 / answers.len().max(1) as f64)
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
     // Step 1: train and persist. Version 1 is the penguin pipeline, saved with its metadata into
     // the serving directory's version 1.
     let v1 = PenguinModel::fit("1", lesson.seed(), 1.0)?;
+    // The serving directory starts empty: versions left by an earlier run in the same output
+    // folder would be served as the newest.
     let models = lesson.out_file("models");
+    match std::fs::remove_dir_all(&models) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
     v1.save(&models.join("1/model.wbm"))?;
     println!(
         "trained version 1: holdout accuracy {:.1} %, data {}…",
@@ -109,13 +129,7 @@ fn main() -> Outcome {
     let birds: Vec<usize> = (0..requests)
         .map(|_| rng.gen_range(0..v1.test_x().nrows()))
         .collect();
-    let bodies: Vec<Vec<u8>> = (0..v1.test_x().nrows())
-        .map(|i| {
-            json!({ "rows": [row_json(&features, v1.test_x().row(i))] })
-                .to_string()
-                .into_bytes()
-        })
-        .collect();
+    let bodies = single_row_bodies(&features, v1.test_x());
     let classes = v1.artefact().metadata().classes().to_vec();
     let answers: Mutex<Vec<(bool, usize)>> = Mutex::new(Vec::with_capacity(requests));
     let issued = AtomicUsize::new(0);
@@ -155,12 +169,7 @@ fn main() -> Outcome {
             while issued.load(Ordering::Relaxed) < requests / 4 && !load.is_finished() {
                 std::thread::sleep(Duration::from_millis(1));
             }
-            let baseline: Vec<usize> = answers
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .iter()
-                .map(|a| a.1)
-                .collect();
+            let baseline = answers.lock().unwrap_or_else(|p| p.into_inner()).clone();
             std::fs::create_dir_all(models.join("2"))?;
             harness::catalogue::write_atomically(
                 &models.join("2/model.wbm"),
@@ -173,20 +182,14 @@ fn main() -> Outcome {
                 deploy.body()
             );
             let _ = deployed_at.set(answers.lock().unwrap_or_else(|p| p.into_inner()).len());
-            let mut shares = [0.0; 3];
-            for &c in &baseline {
-                shares[c] += 1.0 / baseline.len() as f64;
-            }
+            let shares = class_shares(&baseline);
             // The monitor: every full window of answers since the deployment, tested as it fills.
             let mut checked = *deployed_at.get().unwrap_or(&0) / WINDOW;
             let mut alarm = None;
             while !load.is_finished() && alarm.is_none() {
                 let seen = answers.lock().unwrap_or_else(|p| p.into_inner()).clone();
                 while (checked + 1) * WINDOW <= seen.len() && alarm.is_none() {
-                    let mut counts = [0usize; 3];
-                    for &(_, c) in &seen[checked * WINDOW..(checked + 1) * WINDOW] {
-                        counts[c] += 1;
-                    }
+                    let counts = class_counts(&seen[checked * WINDOW..(checked + 1) * WINDOW]);
                     if class_shift_p(&counts, &shares) < ALARM_P {
                         alarm = Some(checked);
                     }
@@ -208,17 +211,8 @@ fn main() -> Outcome {
     let deployed = deployed_at.get().copied().unwrap_or(0);
 
     // The same test over the windows before the deployment counts the monitor's false alarms.
-    let mut shares = [0.0; 3];
-    for &(_, c) in &answers[..deployed] {
-        shares[c] += 1.0 / deployed as f64;
-    }
-    let window_counts = |w: usize| {
-        let mut counts = [0usize; 3];
-        for &(_, c) in &answers[w * WINDOW..(w + 1) * WINDOW] {
-            counts[c] += 1;
-        }
-        counts
-    };
+    let shares = class_shares(&answers[..deployed]);
+    let window_counts = |w: usize| class_counts(&answers[w * WINDOW..(w + 1) * WINDOW]);
     let quiet_windows = deployed / WINDOW;
     let false_alarms = (0..quiet_windows)
         .filter(|&w| class_shift_p(&window_counts(w), &shares) < ALARM_P)

@@ -5,10 +5,10 @@
 //! crate only trains the model they all serve and starts the `model-server` binary.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -166,6 +166,27 @@ pub fn request_body(features: &[Feature], rows: &Array2<f64>) -> Vec<u8> {
     json!({ "rows": rows }).to_string().into_bytes()
 }
 
+/// One request body per row of `rows`, each asking for that row alone (what a load test sends).
+pub fn single_row_bodies(features: &[Feature], rows: &Array2<f64>) -> Vec<Vec<u8>> {
+    rows.rows()
+        .into_iter()
+        .map(|row| {
+            json!({ "rows": [row_json(features, row)] })
+                .to_string()
+                .into_bytes()
+        })
+        .collect()
+}
+
+/// The value of one sample in Prometheus' text format: the line that starts with `series`
+/// (a metric name with its labels, as the service writes them) followed by a space.
+pub fn scrape(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.parse().ok())
+}
+
 /// The `model-server` binary running as a child process on a loopback port, stopped when this
 /// is dropped (and by the lesson's `finish` if it is still running).
 pub struct ModelServer {
@@ -177,8 +198,17 @@ impl ModelServer {
     /// Builds the binary if needed, starts it with `args` and `--addr 127.0.0.1:0`, and waits
     /// for the line that says where it listens.
     pub fn start(args: &[&str]) -> Result<ModelServer> {
-        let binary = workspace_binary("model-server", "model-server")?;
-        ModelServer::start_with(Command::new(binary).args(args))
+        ModelServer::start_with(Command::new(ModelServer::binary()?).args(args))
+    }
+
+    /// The binary's path, built once per process (a lesson may start several servers).
+    pub fn binary() -> Result<PathBuf> {
+        static BINARY: OnceLock<PathBuf> = OnceLock::new();
+        if let Some(path) = BINARY.get() {
+            return Ok(path.clone());
+        }
+        let path = workspace_binary("model-server", "model-server")?;
+        Ok(BINARY.get_or_init(|| path).clone())
     }
 
     /// Starts `command` — the binary itself, or a command that runs it (`chroot ROOT
