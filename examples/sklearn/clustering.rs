@@ -28,6 +28,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use toolkit::metrics::adjusted_rand_index;
+use toolkit::synthetic::two_moons;
 
 /// Three round blobs of equal spread.
 fn blobs(n: usize, rng: &mut ChaCha8Rng) -> (Array2<f64>, Vec<usize>) {
@@ -36,26 +37,6 @@ fn blobs(n: usize, rng: &mut ChaCha8Rng) -> (Array2<f64>, Vec<usize>) {
     let x = Array2::from_shape_fn((n, 2), |(i, j)| {
         centres[labels[i]][j] + 0.8 * rng.sample::<f64, _>(StandardNormal)
     });
-    (x, labels)
-}
-
-/// Two interleaved half circles with a little noise. As in scikit-learn's `make_moons`, the
-/// points are evenly spaced along each arc; drawn at random positions instead, 150 points leave
-/// gaps along an arc that can be wider than DBSCAN's `eps`, and the arc splits in two.
-fn moons(n: usize, rng: &mut ChaCha8Rng) -> (Array2<f64>, Vec<usize>) {
-    let labels: Vec<usize> = (0..n).map(|i| i % 2).collect();
-    let per_moon = n.div_ceil(2).max(2);
-    let mut x = Array2::zeros((n, 2));
-    for (i, &moon) in labels.iter().enumerate() {
-        let t = std::f64::consts::PI * (i / 2) as f64 / (per_moon - 1) as f64;
-        let (a, b) = if moon == 0 {
-            (t.cos(), t.sin())
-        } else {
-            (1.0 - t.cos(), 0.5 - t.sin())
-        };
-        x[[i, 0]] = a + 0.06 * rng.sample::<f64, _>(StandardNormal);
-        x[[i, 1]] = b + 0.06 * rng.sample::<f64, _>(StandardNormal);
-    }
     (x, labels)
 }
 
@@ -158,7 +139,7 @@ fn main() -> Outcome {
     let n = lesson.pick(600, 300);
     let shapes = [
         Shape::new("blobs", 3, 0.6, blobs(n, &mut lesson.rng(1))),
-        Shape::new("moons", 2, 0.2, moons(n, &mut lesson.rng(2))),
+        Shape::new("moons", 2, 0.2, two_moons(n, 0.06, &mut lesson.rng(2))),
         Shape::new("stretched", 3, 0.35, stretched(n, &mut lesson.rng(3))),
     ];
     let algorithms = [

@@ -157,7 +157,15 @@ impl Lesson {
     /// message and exits with status 2; `--help` prints the flags.
     pub fn start(name: &str) -> Result<Lesson, Error> {
         restore_sigpipe();
-        match notebook_args()? {
+        // Only a kernel reads the notebook's settings: a file left by an ended kernel whose
+        // process number the system has since given to this process must not take over a
+        // lesson run from the command line (it did: a seed sweep once ran as another lesson).
+        let from_notebook = if in_notebook_kernel() {
+            notebook_args()?
+        } else {
+            None
+        };
+        match from_notebook {
             Some((lesson, args)) => Lesson::with_args(&lesson, args),
             None => Lesson::with_args(name, clap::Parser::parse()),
         }

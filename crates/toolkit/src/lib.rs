@@ -23,6 +23,7 @@
 //! * [`artefact`]: a fitted pipeline saved with its metadata (feature schema, class names,
 //!   versions, training-data hash, scores) as TOML or CBOR behind a checksum, refused with a
 //!   clear error when damaged, of another format or inconsistent.
+//! * [`synthetic`]: data with a known answer (two moons).
 //! * [`text`]: a count vectoriser with a stable (sorted) vocabulary and a TF-IDF transformer
 //!   that learns its IDF at fit time; linfa's re-counts document frequencies on every batch.
 //!
@@ -37,6 +38,7 @@ pub mod neighbors;
 pub mod pipeline;
 pub mod search;
 pub mod split;
+pub mod synthetic;
 pub mod text;
 
 pub use cv::{cross_val_predict, cross_val_score};
