@@ -444,6 +444,8 @@ fn main() -> Outcome {
         ],
     );
 
+    lesson.metric("set_attention_accuracy", set_accuracy);
+
     // What did attention learn? Averaged over the test sequences, output position i should put
     // its weight on input position 7 − i: the anti-diagonal.
     let (weights, _) = attention.attend(reverse_test.x())?;

@@ -217,6 +217,7 @@ fn main() -> Outcome {
         &across_classes,
         draws,
     );
+    lesson.metric("scratch_accuracy_5_9_k1", across_classes[0].scratch.0);
     // They do not: a network that must tell 0–4 apart learns features that throw away what
     // separates a 5 from a 9, and the raw pixels of an 8 × 8 digit are already good features.
     // From scratch wins, which is negative transfer.
