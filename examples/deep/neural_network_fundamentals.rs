@@ -31,16 +31,6 @@ fn relative_error(a: &[f64], b: &[f64]) -> f64 {
     difference / (norm(&mut a.iter().copied()) + norm(&mut b.iter().copied()))
 }
 
-/// The share of rows whose probability falls on the side of 0.5 of their label.
-fn accuracy(probabilities: &Array1<f64>, y: &Array1<f64>) -> f64 {
-    let hits = probabilities
-        .iter()
-        .zip(y)
-        .filter(|&(&p, &t)| (p >= 0.5) == (t == 1.0))
-        .count();
-    hits as f64 / y.len() as f64
-}
-
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
@@ -140,7 +130,11 @@ fn main() -> Outcome {
     let elapsed = started.elapsed();
     let final_loss = network.loss(x_train.view(), &y_train);
     let fall = 1.0 - final_loss / initial_loss;
-    let test_accuracy = accuracy(&network.forward(x_test.view()).probabilities(), &y_test);
+    let predicted = network
+        .forward(x_test.view())
+        .probabilities()
+        .mapv(|p| usize::from(p >= 0.5));
+    let test_accuracy = toolkit::metrics::accuracy(&y_test.mapv(|t| t as usize), &predicted);
     println!(
         "\n{epochs} epochs of {} steps in {} ({:.1} µs per step, both losses included)",
         train_rows.len().div_ceil(32),

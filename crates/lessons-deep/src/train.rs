@@ -3,7 +3,7 @@
 //!
 //! - [`Parameters`]: a model's variables, created through candle-nn's `VarBuilder` but drawn from
 //!   a seeded generator (candle's CPU generator cannot be seeded), so that a run is reproducible;
-//!   snapshots and restores for early stopping; parameter counts.
+//!   parameter counts and shapes.
 //! - [`Split`]: features and integer labels as tensors, with row selection.
 //! - [`Classifier`]: a network that maps a batch to class logits, with a training-time forward
 //!   pass of its own for layers such as dropout.
@@ -139,13 +139,13 @@ fn draw(shape: &Shape, init: Init, rng: &mut ChaCha8Rng) -> Vec<f32> {
 }
 
 /// The values of some variables at one moment, to go back to (early stopping's best epoch).
-pub struct Snapshot {
+struct Snapshot {
     values: Vec<(Var, Tensor)>,
 }
 
 impl Snapshot {
     /// The variables of `vars` as they are now (copies, not views).
-    pub fn of(vars: &[Var]) -> Result<Snapshot, Error> {
+    fn of(vars: &[Var]) -> Result<Snapshot, Error> {
         let values = vars
             .iter()
             .map(|v| Ok((v.clone(), v.as_tensor().copy()?)))
@@ -154,7 +154,7 @@ impl Snapshot {
     }
 
     /// Puts the saved values back.
-    pub fn restore(&self) -> Result<(), Error> {
+    fn restore(&self) -> Result<(), Error> {
         for (var, value) in &self.values {
             var.set(value)?;
         }
@@ -184,13 +184,6 @@ impl Parameters {
     /// Every variable, sorted by name.
     pub fn all(&self) -> Vec<Var> {
         self.named(|_| true)
-    }
-
-    /// The variables whose names start with `prefix` (the layers built under `builder().pp(prefix)`),
-    /// sorted by name: what a fine-tuning step trains while the rest stays frozen.
-    pub fn under(&self, prefix: &str) -> Vec<Var> {
-        let dotted = format!("{prefix}.");
-        self.named(|name| name.starts_with(&dotted))
     }
 
     fn named(&self, keep: impl Fn(&str) -> bool) -> Vec<Var> {
@@ -351,27 +344,6 @@ impl Score {
     pub fn error(&self) -> f64 {
         1.0 - self.accuracy
     }
-}
-
-/// The model's class probabilities for every row of `x`, in batches.
-pub fn probabilities(model: &impl Classifier, x: &Tensor) -> Result<Tensor, Error> {
-    let n = x.dim(0)?;
-    let mut parts = Vec::new();
-    for start in (0..n).step_by(EVALUATION_BATCH) {
-        let batch = x.narrow(0, start, EVALUATION_BATCH.min(n - start))?;
-        parts.push(candle_nn::ops::softmax_last_dim(&model.forward(&batch)?)?);
-    }
-    Ok(Tensor::cat(&parts, 0)?)
-}
-
-/// The model's predicted class for every row of `x`.
-pub fn predict(model: &impl Classifier, x: &Tensor) -> Result<Vec<usize>, Error> {
-    Ok(probabilities(model, x)?
-        .argmax(D::Minus1)?
-        .to_vec1::<u32>()?
-        .into_iter()
-        .map(|c| c as usize)
-        .collect())
 }
 
 const EVALUATION_BATCH: usize = 1024;
