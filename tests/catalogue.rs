@@ -290,3 +290,93 @@ fn a_ready_lesson_must_list_its_artefacts() {
             >= 38
     );
 }
+
+/// A lesson whose `main` is split into steps (`    // %%`) becomes a notebook whose steps are
+/// cells, and a kernel carries a step's top-level `let`s to the next cell only if it can store
+/// them: owned values of a type it can name. A closure or a borrow there (`let f = |x| …`,
+/// `let x = &data.features;`, a type written with a `&` that is not `'static`) breaks every cell
+/// after it, so those live inside a block or a helper function; an integer without a type
+/// (`let runs = lesson.pick(10, 5);`) becomes an i32 before a later cell can ask for a usize; and
+/// a polars value is not usable in a later cell at all (see below). The kernel run (`workbook dev
+/// execute`) is the full check; this catches the common cases without one.
+#[test]
+fn stepped_lessons_keep_only_owned_values_between_steps() {
+    let mut found = Vec::new();
+    for path in lesson_files() {
+        let source = std::fs::read_to_string(root().join(&path)).unwrap();
+        let lines: Vec<&str> = source.lines().collect();
+        let Some(start) = lines.iter().position(|l| l.starts_with("fn main(")) else {
+            continue;
+        };
+        let end = (start..lines.len()).find(|&i| lines[i] == "}").unwrap();
+        let body = &lines[start + 1..end];
+        if !body.iter().any(|l| l.starts_with("    // %%")) {
+            continue;
+        }
+        // evcxr links every cell with its own copy of each crate's statics, and polars hashes
+        // column names with a seed kept in a static (foldhash's): a DataFrame made in one cell is
+        // not found by name in the next. Lessons that use polars keep `main` in one cell.
+        if source.contains("use polars") || source.contains("lessons_frames::") {
+            found.push(format!(
+                "{}: uses polars, whose frames cannot cross cells; keep main in one piece",
+                path.display()
+            ));
+        }
+        for (n, line) in body.iter().enumerate() {
+            let Some(statement) = line.strip_prefix("    let ") else {
+                continue;
+            };
+            let Some((pattern, value)) = statement.split_once(" = ").or_else(|| {
+                // `let x =` with the value on the next line.
+                statement
+                    .strip_suffix(" =")
+                    .map(|p| (p, body[n + 1].trim()))
+            }) else {
+                continue;
+            };
+            let value = value.trim_start();
+            let closure = value.starts_with('|') || value.starts_with("move |");
+            // `let (x, y) = (&data.features, &data.target);` borrows too.
+            let borrowed_pair = value.strip_prefix("(&").is_some_and(|rest| {
+                rest.split_once(',').is_some_and(|(first, _)| {
+                    first
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || "_.[]".contains(c))
+                })
+            });
+            let bare_borrow = value.starts_with('&')
+                && value.ends_with(';')
+                && value[1..value.len() - 1]
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "_.[]".contains(c));
+            let written_type = pattern.split_once(':').map_or("", |(_, t)| t);
+            let borrowed_type = written_type
+                .match_indices('&')
+                .any(|(at, _)| !written_type[at + 1..].starts_with("'static"));
+            // An integer literal takes its type from its uses; in a kernel, uses in later cells
+            // come too late and the value stays an i32.
+            let bare_integer = !pattern.contains(':') && {
+                let literal = value
+                    .trim_start_matches("lesson.pick(")
+                    .trim_start_matches('(');
+                let digits = literal
+                    .find(|c: char| !(c.is_ascii_digit() || c == '_'))
+                    .unwrap_or(literal.len());
+                digits > 0 && !literal[digits..].starts_with(['.', 'f', 'u', 'i'])
+            };
+            if closure || bare_borrow || borrowed_pair || borrowed_type || bare_integer {
+                found.push(format!(
+                    "{}:{}: {}",
+                    path.display(),
+                    start + 2 + n,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a notebook cannot keep these between steps; scope them in a block or a function:\n{}",
+        found.join("\n")
+    );
+}

@@ -59,16 +59,23 @@ fn bias_and_variance(predictions: &Array2<f64>, grid: &[f64]) -> (f64, f64) {
     (bias2, spread.mean().unwrap_or(0.0))
 }
 
+/// How many standard errors the mean of the paired differences a − b lies above zero.
+fn paired_z(a: &[f64], b: &[f64]) -> f64 {
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    mean(&d) / standard_error(&d)
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
-    let sets = lesson.pick(400, 150);
+    let sets: usize = lesson.pick(400, 150);
     let degrees: Vec<usize> = (1..=10).collect();
-    let n_train = 25;
+    let n_train: usize = 25;
     // The test points stay inside the training range: the trade-off, not extrapolation, is the topic.
     let grid: Vec<f64> = (0..60).map(|i| -0.9 + 1.8 * i as f64 / 59.0).collect();
     let noise = Normal::new(0.0, NOISE_SD)?;
     let mut rng = lesson.rng(1);
 
+    // %%
     // Draw the training sets once, so every degree sees the same data. The inputs are the same
     // evenly spaced points in every set and only the noise is redrawn (the "fixed design" of the
     // textbook decomposition). With inputs drawn at random, an unlucky set with a gap makes a
@@ -148,56 +155,52 @@ fn main() -> Outcome {
         rows.push((degree as f64, bias2, variance, sum, test_mse, train_mse));
     }
 
+    // %%
     // The claims. Bias² at degree 1 (a straight line for a sine) against the flexible models;
     // variance of the most flexible against a modest one.
-    let at = |d: usize| rows[d - 1];
+    // rows[d - 1] is degree d.
     let best = rows
         .iter()
         .min_by(|a, b| a.4.total_cmp(&b.4))
         .map(|r| r.0 as usize)
         .unwrap_or(0);
-    let min_err = at(best).4;
+    let min_err = rows[best - 1].4;
     lesson.claim(
         "bias² falls and variance rises with degree",
         // Bias² is compared where the fits are stable (degrees 3–6): at degree 9 and 10 some
         // training sets are nearly singular, the variance is heavy-tailed, and the bias²
         // estimate (which subtracts the variance) is no more precise than ±√2·variance/sets.
-        at(1).1 > 0.05
-            && (3..=6).all(|d| at(d).1.abs() < at(1).1 / 20.0)
+        rows[0].1 > 0.05
+            && (3..=6).all(|d| rows[d - 1].1.abs() < rows[0].1 / 20.0)
             // A least-squares fit's variance grows at least in proportion to its number of
             // coefficients (σ²·p/n at the training points): 11/4 = 2.75× from degree 3 to 10,
             // so 2× is a safe line; near-singular sets only add to it.
-            && at(10).2 > 2.0 * at(3).2
-            && at(10).2 > at(6).2
-            && at(6).2 > at(3).2,
+            && rows[9].2 > 2.0 * rows[2].2
+            && rows[9].2 > rows[5].2
+            && rows[5].2 > rows[2].2,
         format!(
             "bias² {:.4} (degree 1) → at most {:.5} in size for degrees 3–6; variance {:.4} (degree 3) → {:.4} (degree 6) → {:.4} (degree 10)",
-            at(1).1,
-            (3..=6).map(|d| at(d).1.abs()).fold(0.0, f64::max),
-            at(3).2,
-            at(6).2,
-            at(10).2
+            rows[0].1,
+            (3..=6).map(|d| rows[d - 1].1.abs()).fold(0.0, f64::max),
+            rows[2].2,
+            rows[5].2,
+            rows[9].2
         ),
-        &[("bias2_degree1", at(1).1), ("variance_degree10", at(10).2)],
+        &[("bias2_degree1", rows[0].1), ("variance_degree10", rows[9].2)],
     );
     // "Higher" must beat Monte Carlo noise: the same training sets serve every degree, so the
     // comparison is paired, set by set, and measured in standard errors of the mean difference.
-    let paired_z = |a: usize, b: usize| {
-        let d: Vec<f64> = test_by_set[a - 1]
-            .iter()
-            .zip(&test_by_set[b - 1])
-            .map(|(x, y)| x - y)
-            .collect();
-        mean(&d) / standard_error(&d)
-    };
-    let (z_left, z_right) = (paired_z(1, best), paired_z(10, best));
+    let (z_left, z_right) = (
+        paired_z(&test_by_set[0], &test_by_set[best - 1]),
+        paired_z(&test_by_set[9], &test_by_set[best - 1]),
+    );
     lesson.claim(
         "test error is U-shaped",
         (3..=8).contains(&best) && z_left > 3.0 && z_right > 3.0,
         format!(
             "lowest test MSE {min_err:.4} at degree {best}; {:.4} at degree 1 ({z_left:.1} paired standard errors higher) and {:.4} at degree 10 ({z_right:.1} higher)",
-            at(1).4,
-            at(10).4
+            rows[0].4,
+            rows[9].4
         ),
         &[("best_degree", best as f64), ("min_test_mse", min_err), ("z_left", z_left), ("z_right", z_right)],
     );
@@ -212,6 +215,7 @@ fn main() -> Outcome {
         worst_gap * 100.0
     );
 
+    // %%
     // Which part does more data reduce? The same experiment with 100 evenly spaced training
     // points instead of 25, for the stiffest model (degree 1) and the most flexible (degree 10).
     let bigger: Vec<f64> = (0..4 * n_train)
@@ -235,8 +239,8 @@ fn main() -> Outcome {
     println!(
         "with {} training points: degree 1 bias² {:.4} → {bias_line_more:.4}; degree 10 variance {:.4} → {variance_flexible_more:.4}",
         4 * n_train,
-        at(1).1,
-        at(10).2
+        rows[0].1,
+        rows[9].2
     );
     lesson.metric("bias2_degree1_n100", bias_line_more);
     lesson.metric("variance_degree10_n100", variance_flexible_more);
@@ -246,12 +250,12 @@ fn main() -> Outcome {
     // weight), nowhere near a factor of four.
     lesson.claim(
         "four times the data cuts the variance, not the bias",
-        variance_flexible_more < 0.5 * at(10).2 && (bias_line_more - at(1).1).abs() < 0.15 * at(1).1,
+        variance_flexible_more < 0.5 * rows[9].2 && (bias_line_more - rows[0].1).abs() < 0.15 * rows[0].1,
         format!(
             "degree 10 variance {:.4} → {variance_flexible_more:.4} ({:.1}× smaller); degree 1 bias² {:.4} → {bias_line_more:.4}",
-            at(10).2,
-            at(10).2 / variance_flexible_more,
-            at(1).1
+            rows[9].2,
+            rows[9].2 / variance_flexible_more,
+            rows[0].1
         ),
         &[("variance_degree10_n100", variance_flexible_more), ("bias2_degree1_n100", bias_line_more)],
     );

@@ -45,12 +45,25 @@ fn exact_components(x: &Array2<f64>) -> Result<(Array2<f64>, Array2<f64>)> {
     Ok((centred, from_faer(svd.V())))
 }
 
+/// The share of the variance along the first principal component, and the components.
+fn first_component_share(data: &Array2<f64>) -> Result<(f64, Array2<f64>)> {
+    let (centred, v) = exact_components(data)?;
+    let projected = centred.dot(&v);
+    let per_component = projected.var_axis(Axis(0), 1.0);
+    Ok((per_component[0] / per_component.sum(), v))
+}
+
+/// The points of a 2-D embedding, as (x, y) pairs for a scatter chart.
+fn first_two_columns(embedding: &Array2<f64>) -> Vec<(f64, f64)> {
+    embedding.rows().into_iter().map(|r| (r[0], r[1])).collect()
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
+    // %%
     // Part 1: PCA on iris, in centimetres (not standardised), as scikit-learn's example does.
-    let iris = datasets::iris()?;
-    let x = &iris.features;
+    let x = datasets::iris()?.features;
     let n = x.nrows() as f64;
     let total_variance: f64 = x.var_axis(Axis(0), 1.0).sum();
     let full = Pca::params(4).fit(&DatasetBase::from(x.clone()))?;
@@ -87,10 +100,11 @@ fn main() -> Outcome {
         &[("pc1_explained", explained[0])],
     );
 
+    // %%
     // Reconstruction error with k components equals the variance left in the discarded ones. The
     // exact components come from faer's SVD of the centred data; linfa's PCA (built without BLAS)
     // finds them with an iterative truncated SVD, checked against the exact one below.
-    let (centred, v) = exact_components(x)?;
+    let (centred, v) = exact_components(&x)?;
     let mut errors = Vec::new();
     let mut linfa_excess: f64 = 0.0;
     for k in 1..=4 {
@@ -99,8 +113,8 @@ fn main() -> Outcome {
         let error = (&back - &centred).mapv(|e| e * e).sum() / (n - 1.0);
         let discarded: f64 = explained[k..].iter().sum::<f64>() * total_variance;
         let pca = Pca::params(k).fit(&DatasetBase::from(x.clone()))?;
-        let linfa_back = pca.inverse_transform(pca.predict(x));
-        let linfa_error = (&linfa_back - x).mapv(|e| e * e).sum() / (n - 1.0);
+        let linfa_back = pca.inverse_transform(pca.predict(&x));
+        let linfa_error = (&linfa_back - &x).mapv(|e| e * e).sum() / (n - 1.0);
         linfa_excess = linfa_excess.max(linfa_error - error);
         println!(
             "k = {k}: reconstruction error {error:.6} cm² (linfa's PCA: {linfa_error:.6}), variance of the dropped components {discarded:.6}"
@@ -116,22 +130,17 @@ fn main() -> Outcome {
     // Below full rank PCA is lossy: what it drops is the variance of the dropped components, which
     // is small here only because iris is nearly one-dimensional.
 
+    // %%
     // Standardise features in different units first. In the wine data, proline is counted in
     // mg/L (SD ≈ 315) while other features are fractions (SD ≈ 0.1): unscaled, the first
     // component is proline and "explains" nearly everything; on standardised features the
     // structure of all thirteen shows.
     let wine = datasets::wine()?;
-    let variance_share = |data: &Array2<f64>| -> Result<(f64, Array2<f64>)> {
-        let (centred, v) = exact_components(data)?;
-        let projected = centred.dot(&v);
-        let per_component = projected.var_axis(Axis(0), 1.0);
-        Ok((per_component[0] / per_component.sum(), v))
-    };
-    let (raw_share, raw_v) = variance_share(&wine.features)?;
+    let (raw_share, raw_v) = first_component_share(&wine.features)?;
     let sd = wine.features.std_axis(Axis(0), 1.0);
     let standardised =
         (&wine.features - &wine.features.mean_axis(Axis(0)).context("no rows")?) / &sd;
-    let (scaled_share, _) = variance_share(&standardised)?;
+    let (scaled_share, _) = first_component_share(&standardised)?;
     let proline = wine
         .feature_names
         .iter()
@@ -152,6 +161,7 @@ fn main() -> Outcome {
         &[("unscaled_share", raw_share), ("standardised_share", scaled_share)],
     );
 
+    // %%
     // Part 2: the digits in 2-D, by PCA and by t-SNE (Barnes–Hut, linfa-tsne). Quick mode embeds a
     // seeded random subset.
     let digits = datasets::digits()?;
@@ -178,14 +188,18 @@ fn main() -> Outcome {
     );
     lesson.metric("tsne_seconds", tsne_secs);
 
+    // %%
     // How well does each picture keep neighbours? A 5-NN vote in 2-D, scored by stratified CV.
     let folds = split::stratified_k_fold(labels.as_slice().unwrap_or(&[]), 5, lesson.seed())?;
     let knn = KNeighbors { k: 5 };
-    let score = |embedding: &Array2<f64>| -> Result<f64> {
-        let s = cross_val_score(&knn, embedding, &labels, &folds, metrics::accuracy)?;
-        Ok(harness::measure::mean(&s))
+    let (pca_acc, tsne_acc, raw_acc) = {
+        // The vote's mean accuracy over the folds, on one picture of the digits.
+        let score = |embedding: &Array2<f64>| -> Result<f64> {
+            let s = cross_val_score(&knn, embedding, &labels, &folds, metrics::accuracy)?;
+            Ok(harness::measure::mean(&s))
+        };
+        (score(&pca_2d)?, score(&tsne_2d)?, score(&pixels)?)
     };
-    let (pca_acc, tsne_acc, raw_acc) = (score(&pca_2d)?, score(&tsne_2d)?, score(&pixels)?);
     println!(
         "5-NN accuracy: all 64 pixels {raw_acc:.3}, PCA 2-D {pca_acc:.3}, t-SNE 2-D {tsne_acc:.3}"
     );
@@ -198,6 +212,7 @@ fn main() -> Outcome {
         &[("tsne", tsne_acc), ("pca", pca_acc)],
     );
 
+    // %%
     // t-SNE has no transform for a new image: the embedding is optimised for the points it was
     // given, so a new point means a new run, and distances between its clusters mean nothing. For
     // features, PCA: choose k by the cumulative share of variance, and check the model on it.
@@ -247,23 +262,19 @@ fn main() -> Outcome {
         &[("components", k90 as f64), ("accuracy", k90_acc)],
     );
 
-    let plane = |e: &Array2<f64>| -> Vec<(f64, f64)> {
-        e.rows().into_iter().map(|r| (r[0], r[1])).collect()
-    };
-    let (pca_points, tsne_points) = (plane(&pca_2d), plane(&tsne_2d));
+    let (pca_points, tsne_points) = (first_two_columns(&pca_2d), first_two_columns(&tsne_2d));
     let digit_names: Vec<String> = (0..10).map(|d| d.to_string()).collect();
-    let digit_labels = labels.as_slice().unwrap_or(&[]);
     figure!(lesson, "digits_2d", (1200, 560), |root| {
         let (left, right) = root.split_horizontally(600);
         ScatterChart::new(&format!("PCA (5-NN accuracy {pca_acc:.2})"), "PC 1", "PC 2")
-            .labelled(&digit_names, digit_labels, &pca_points)
+            .labelled(&digit_names, labels.as_slice().unwrap_or(&[]), &pca_points)
             .draw(&left)?;
         ScatterChart::new(
             &format!("t-SNE (5-NN accuracy {tsne_acc:.2})"),
             "t-SNE 1",
             "t-SNE 2",
         )
-        .labelled(&digit_names, digit_labels, &tsne_points)
+        .labelled(&digit_names, labels.as_slice().unwrap_or(&[]), &tsne_points)
         .draw(&right)?;
     })?;
     figure!(lesson, "explained_variance", plot::SIZE, |root| {

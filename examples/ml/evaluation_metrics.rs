@@ -28,44 +28,118 @@ use anyhow::Context;
 use harness::plot::LineChart;
 use harness::prelude::*;
 use linfa::prelude::*;
-use linfa_linear::LinearRegression;
-use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
+use linfa_linear::{FittedLinearRegression, LinearRegression};
+use linfa_logistic::{
+    FittedLogisticRegression, LogisticRegression, MultiFittedLogisticRegression,
+    MultiLogisticRegression,
+};
 use linfa_preprocessing::linear_scaling::LinearScaler;
-use ndarray::{Array1, Axis};
+use ndarray::{Array1, Array2, Axis};
 use rand::Rng;
 use toolkit::metrics::{self, Average, Confusion};
 use toolkit::split;
 
+/// Flags (1) the cases whose score reaches the threshold.
+fn flags_at(scores: &[f64], threshold: f64) -> Vec<usize> {
+    scores
+        .iter()
+        .map(|&p| usize::from(p >= threshold))
+        .collect()
+}
+
+/// Matthews' correlation coefficient of a binary confusion matrix (0 when a margin is empty).
+fn mcc(c: &Confusion) -> f64 {
+    let [tn, fp] = [c.counts[0][0] as f64, c.counts[0][1] as f64];
+    let [fn_, tp] = [c.counts[1][0] as f64, c.counts[1][1] as f64];
+    let denominator = ((tp + fp) * (tp + fn_) * (tn + fp) * (tn + fn_)).sqrt();
+    if denominator == 0.0 {
+        0.0
+    } else {
+        (tp * tn - fp * fn_) / denominator
+    }
+}
+
+/// Balanced accuracy: the mean of the two classes' recalls.
+fn balanced_accuracy(c: &Confusion) -> f64 {
+    (c.class(0).recall + c.class(1).recall) / 2.0
+}
+
+/// The mean cost per case of acting on the flags: a missed positive costs `miss_cost`, a false
+/// alarm `alarm_cost`.
+fn cost_per_case(predicted: &[usize], positive: &[bool], miss_cost: f64, alarm_cost: f64) -> f64 {
+    predicted
+        .iter()
+        .zip(positive)
+        .map(|(&flag, &pos)| match (flag == 1, pos) {
+            (false, true) => miss_cost,
+            (true, false) => alarm_cost,
+            _ => 0.0,
+        })
+        .sum::<f64>()
+        / predicted.len() as f64
+}
+
+/// The Brier score: the mean squared error of the predicted probability.
+fn brier_score(scores: &[f64], positive: &[bool]) -> f64 {
+    scores
+        .iter()
+        .zip(positive)
+        .map(|(&p, &pos)| (p - f64::from(u8::from(pos))).powi(2))
+        .sum::<f64>()
+        / scores.len() as f64
+}
+
+/// Expected calibration error over ten equal-width bands of predicted probability.
+fn calibration_error(scores: &[f64], positive: &[bool]) -> f64 {
+    // Per band: the sum of the predicted probabilities and the number of events.
+    let mut bands = [(0.0, 0.0); 10];
+    for (&p, &pos) in scores.iter().zip(positive) {
+        let band = &mut bands[((p * 10.0) as usize).min(9)];
+        band.0 += p;
+        band.1 += f64::from(u8::from(pos));
+    }
+    bands.iter().map(|(p, hits)| (p - hits).abs()).sum::<f64>() / scores.len() as f64
+}
+
+/// A curve thinned to about 2,000 points for drawing.
+fn thinned(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    let step = points.len().div_ceil(2_000).max(1);
+    points.into_iter().step_by(step).collect()
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
-    let rare_n = lesson.pick(200_000, 100_000);
+    let rare_n: usize = lesson.pick(200_000, 100_000);
 
+    // %%
     // Part 1: a probabilistic classifier on the breast-cancer data, malignant (class 0) as the
     // positive class. A stratified quarter is held out; the scaler learns from training rows only.
     let cancer = datasets::breast_cancer()?;
-    let y_all = cancer.target.as_slice().context("contiguous targets")?;
-    let folds = split::stratified_k_fold(y_all, 4, lesson.seed())?;
-    let (train_idx, test_idx) = (&folds[0].train, &folds[0].test);
+    let y_all = cancer.target.to_vec();
+    let folds = split::stratified_k_fold(&y_all, 4, lesson.seed())?;
+    let (train_idx, test_idx) = (folds[0].train.clone(), folds[0].test.clone());
     let train = Dataset::new(
-        cancer.features.select(Axis(0), train_idx),
-        cancer.target.select(Axis(0), train_idx),
+        cancer.features.select(Axis(0), &train_idx),
+        cancer.target.select(Axis(0), &train_idx),
     );
     let scaler = LinearScaler::standard().fit(&train)?;
     let train = Dataset::new(
         scaler.transform(train.records().clone()),
         train.targets().clone(),
     );
-    let x_test = scaler.transform(cancer.features.select(Axis(0), test_idx));
+    let x_test = scaler.transform(cancer.features.select(Axis(0), &test_idx));
     let y_test: Vec<usize> = test_idx.iter().map(|&i| y_all[i]).collect();
-    let model = MultiLogisticRegression::default()
+    // The fitted models' types are written out: a notebook kernel could not infer them.
+    let model: MultiFittedLogisticRegression<f64, usize> = MultiLogisticRegression::default()
         .alpha(1.0)
         .max_iterations(500)
         .fit(&train)?;
-    let probabilities = model.predict_probabilities(&x_test);
-    let predicted = model.predict(&x_test);
+    let probabilities: Array2<f64> = model.predict_probabilities(&x_test);
+    let predicted: Array1<usize> = model.predict(&x_test);
     let malignant_score: Vec<f64> = probabilities.column(0).to_vec();
     let is_malignant: Vec<bool> = y_test.iter().map(|&c| c == 0).collect();
 
+    // %%
     // The confusion matrix and the scores read from it.
     let confusion = Confusion::new(&y_test, predicted.as_slice().context("contiguous")?, 2)?;
     println!(
@@ -97,6 +171,7 @@ fn main() -> Outcome {
         confusion.accuracy()
     );
 
+    // %%
     // ROC AUC two ways: the area under the curve, and the rank statistic (the probability that a
     // random malignant tumour scores above a random benign one). linfa's own ROC is the third.
     let roc = metrics::roc_curve(&is_malignant, &malignant_score)?;
@@ -130,13 +205,14 @@ fn main() -> Outcome {
     // The three AUCs are one number computed three ways (the toolkit's tests hold them to each
     // other); what they mean is the subject of the claims in part 3.
 
+    // %%
     // Part 2: regression metrics on the diabetes data, from linfa's own implementations.
     let diabetes = datasets::diabetes()?;
     let d = Dataset::new(diabetes.features.clone(), diabetes.target.clone())
         .shuffle(&mut lesson.rng(2));
     let (d_train, d_test) = d.split_with_ratio(0.75);
-    let linear = LinearRegression::default().fit(&d_train)?;
-    let fitted = linear.predict(&d_test);
+    let linear: FittedLinearRegression<f64> = LinearRegression::default().fit(&d_train)?;
+    let fitted: Array1<f64> = linear.predict(&d_test);
     let rmse = fitted.mean_squared_error(&d_test)?.sqrt();
     let mae = fitted.mean_absolute_error(&d_test)?;
     let r2 = fitted.r2(&d_test)?;
@@ -176,6 +252,7 @@ fn main() -> Outcome {
         &[("rmse_rise", rmse_rise), ("mae_rise", mae_rise)],
     );
 
+    // %%
     // Part 3: a rare event. 1 % positives in two features; positives sit 2 SDs further along each
     // feature. With equal spreads the log-odds are exactly linear in the features, so logistic
     // regression can learn calibrated probabilities. It is fitted on one half and judged on the
@@ -198,42 +275,26 @@ fn main() -> Outcome {
     // linfa-logistic 0.8.1's multinomial one stopped far from the optimum on a quarter of the
     // seeds here (coefficients −3.5 and 9.6 where the truth is 2 and 2). linfa's binary model
     // reports the probability of its more frequent class, here the negatives.
-    let rare_model = LogisticRegression::default()
+    let rare_model: FittedLogisticRegression<f64, usize> = LogisticRegression::default()
         .alpha(0.0)
         .max_iterations(1_000)
         .gradient_tolerance(1e-8)
         .fit(&fit_rows)?;
     let x_judge = x.slice(ndarray::s![half.., ..]).to_owned();
-    let y_judge = &truth[half..];
+    let y_judge = truth[half..].to_vec();
     let p_positive: Vec<f64> = rare_model
         .predict_probabilities(&x_judge)
         .iter()
         .map(|p_negative| 1.0 - p_negative)
         .collect();
     let positive: Vec<bool> = y_judge.iter().map(|&c| c == 1).collect();
-    let at = |scores: &[f64], threshold: f64| -> Vec<usize> {
-        scores
-            .iter()
-            .map(|&p| usize::from(p >= threshold))
-            .collect()
-    };
 
+    // %%
     // Accuracy against the majority guess, and two scores that see both classes: balanced
     // accuracy (the mean of the per-class recalls) and Matthews' correlation between truth and
     // prediction.
-    let mcc = |c: &Confusion| {
-        let [tn, fp] = [c.counts[0][0] as f64, c.counts[0][1] as f64];
-        let [fn_, tp] = [c.counts[1][0] as f64, c.counts[1][1] as f64];
-        let denominator = ((tp + fp) * (tp + fn_) * (tn + fp) * (tn + fn_)).sqrt();
-        if denominator == 0.0 {
-            0.0
-        } else {
-            (tp * tn - fp * fn_) / denominator
-        }
-    };
-    let balanced = |c: &Confusion| (c.class(0).recall + c.class(1).recall) / 2.0;
-    let model_c = Confusion::new(y_judge, &at(&p_positive, 0.5), 2)?;
-    let majority_c = Confusion::new(y_judge, &vec![0; y_judge.len()], 2)?;
+    let model_c = Confusion::new(&y_judge, &flags_at(&p_positive, 0.5), 2)?;
+    let majority_c = Confusion::new(&y_judge, &vec![0; y_judge.len()], 2)?;
     println!(
         "\nrare event: {} of {} judged cases positive",
         positive.iter().filter(|&&p| p).count(),
@@ -250,7 +311,7 @@ fn main() -> Outcome {
         println!(
             "{name:<28} {:>9.4} {:>9.3} {:>9.3}",
             c.accuracy(),
-            balanced(c),
+            balanced_accuracy(c),
             mcc(c)
         );
     }
@@ -258,31 +319,20 @@ fn main() -> Outcome {
     lesson.metric("rare_model_mcc", mcc(&model_c));
     lesson.claim(
         "accuracy barely separates a useful model from the majority guess; balanced accuracy and MCC do",
-        accuracy_gap.abs() < 0.01 && mcc(&model_c) > 0.2 && balanced(&model_c) > balanced(&majority_c) + 0.1,
+        accuracy_gap.abs() < 0.01 && mcc(&model_c) > 0.2 && balanced_accuracy(&model_c) > balanced_accuracy(&majority_c) + 0.1,
         format!(
             "accuracy {:.4} against {:.4}; balanced accuracy {:.3} against 0.5; MCC {:.3} against 0",
-            model_c.accuracy(), majority_c.accuracy(), balanced(&model_c), mcc(&model_c)
+            model_c.accuracy(), majority_c.accuracy(), balanced_accuracy(&model_c), mcc(&model_c)
         ),
         &[("accuracy_gap", accuracy_gap), ("mcc", mcc(&model_c))],
     );
 
+    // %%
     // Choosing the threshold by cost. If a missed positive costs 50 and a false alarm 1, a
     // calibrated probability p is worth flagging when 50·p > 1 − p: the threshold is 1/51, not
     // 0.5. An overconfident model — the same scores pushed towards 0 and 1, logit × 3, so its
     // ranking and ROC AUC are unchanged — puts that threshold in the wrong place.
     let (miss_cost, alarm_cost) = (50.0, 1.0);
-    let cost = |predicted: &[usize]| {
-        predicted
-            .iter()
-            .zip(&positive)
-            .map(|(&flag, &pos)| match (flag == 1, pos) {
-                (false, true) => miss_cost,
-                (true, false) => alarm_cost,
-                _ => 0.0,
-            })
-            .sum::<f64>()
-            / predicted.len() as f64
-    };
     let overconfident: Vec<f64> = p_positive
         .iter()
         .map(|&p| {
@@ -292,15 +342,37 @@ fn main() -> Outcome {
         .collect();
     let cost_threshold = alarm_cost / (alarm_cost + miss_cost);
     let (cost_half, cost_chosen) = (
-        cost(&at(&p_positive, 0.5)),
-        cost(&at(&p_positive, cost_threshold)),
+        cost_per_case(
+            &flags_at(&p_positive, 0.5),
+            &positive,
+            miss_cost,
+            alarm_cost,
+        ),
+        cost_per_case(
+            &flags_at(&p_positive, cost_threshold),
+            &positive,
+            miss_cost,
+            alarm_cost,
+        ),
     );
-    let cost_overconfident = cost(&at(&overconfident, cost_threshold));
+    let cost_overconfident = cost_per_case(
+        &flags_at(&overconfident, cost_threshold),
+        &positive,
+        miss_cost,
+        alarm_cost,
+    );
     // The best any threshold could do on these cases, found by scanning them all (printed, not
     // asserted: chosen on the very cases it is scored on, it is optimistic by about the cost's
     // own standard error, some 9 % here).
     let best_cost = (0..=1000)
-        .map(|k| cost(&at(&p_positive, k as f64 / 1000.0 * 0.2)))
+        .map(|k| {
+            cost_per_case(
+                &flags_at(&p_positive, k as f64 / 1000.0 * 0.2),
+                &positive,
+                miss_cost,
+                alarm_cost,
+            )
+        })
         .fold(f64::INFINITY, f64::min);
     println!(
         "cost per case (miss {miss_cost}, false alarm {alarm_cost}): threshold 0.5 → {cost_half:.4}; 1/51 → {cost_chosen:.4} (best scanned threshold {best_cost:.4}); overconfident scores at 1/51 → {cost_overconfident:.4}"
@@ -314,37 +386,22 @@ fn main() -> Outcome {
         &[("cost_half", cost_half), ("cost_chosen", cost_chosen), ("cost_overconfident", cost_overconfident)],
     );
 
+    // %%
     // Calibration: the Brier score (mean squared error of the probability) and the reliability
     // table behind it — in each band of predicted probability, how often the event happened. With
     // 1 % positives most of the Brier score is the event's own uncertainty, p(1 − p) ≈ 0.0099, so
     // miscalibration moves it by little; the calibration error isolates that part.
-    let brier = |scores: &[f64]| {
-        scores
-            .iter()
-            .zip(&positive)
-            .map(|(&p, &pos)| (p - f64::from(u8::from(pos))).powi(2))
-            .sum::<f64>()
-            / scores.len() as f64
-    };
-    // Expected calibration error over ten equal-width bands of predicted probability.
-    let calibration_error = |scores: &[f64]| {
-        // Per band: the sum of the predicted probabilities and the number of events.
-        let mut bands = [(0.0, 0.0); 10];
-        for (&p, &pos) in scores.iter().zip(&positive) {
-            let band = &mut bands[((p * 10.0) as usize).min(9)];
-            band.0 += p;
-            band.1 += f64::from(u8::from(pos));
-        }
-        bands.iter().map(|(p, hits)| (p - hits).abs()).sum::<f64>() / scores.len() as f64
-    };
     let (auc_model, auc_over) = (
         metrics::roc_auc_rank(&positive, &p_positive)?,
         metrics::roc_auc_rank(&positive, &overconfident)?,
     );
-    let (brier_model, brier_over) = (brier(&p_positive), brier(&overconfident));
+    let (brier_model, brier_over) = (
+        brier_score(&p_positive, &positive),
+        brier_score(&overconfident, &positive),
+    );
     let (ece_model, ece_over) = (
-        calibration_error(&p_positive),
-        calibration_error(&overconfident),
+        calibration_error(&p_positive, &positive),
+        calibration_error(&overconfident, &positive),
     );
     println!(
         "calibration: ROC AUC {auc_model:.4} for both; Brier {brier_model:.5} against {brier_over:.5}; calibration error {ece_model:.4} against {ece_over:.4}"
@@ -358,6 +415,7 @@ fn main() -> Outcome {
         &[("brier_model", brier_model), ("brier_overconfident", brier_over)],
     );
 
+    // %%
     // PR AUC against ROC AUC. A second model ranks like the first, except that 2 % of the
     // negatives — twice as many cases as there are positives — get a top score (a broken feature
     // for one subgroup, say). ROC AUC counts them as 2 % of the negatives; precision at the top
@@ -385,19 +443,16 @@ fn main() -> Outcome {
         &[("ap_model", ap_model), ("ap_flawed", ap_flawed), ("auc_flawed", auc_flawed)],
     );
 
+    // %%
     // The rare event's two models side by side: their ROC curves nearly coincide, their
     // precision–recall curves do not. Curves of 50,000 cases are thinned to 2,000 points each.
-    let thin = |points: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
-        let step = points.len().div_ceil(2_000).max(1);
-        points.into_iter().step_by(step).collect()
-    };
     let (roc_model, roc_flawed) = (
-        thin(metrics::roc_curve(&positive, &p_positive)?.points),
-        thin(metrics::roc_curve(&positive, &flawed)?.points),
+        thinned(metrics::roc_curve(&positive, &p_positive)?.points),
+        thinned(metrics::roc_curve(&positive, &flawed)?.points),
     );
     let (pr_model, pr_flawed) = (
-        thin(metrics::pr_curve(&positive, &p_positive)?.points),
-        thin(metrics::pr_curve(&positive, &flawed)?.points),
+        thinned(metrics::pr_curve(&positive, &p_positive)?.points),
+        thinned(metrics::pr_curve(&positive, &flawed)?.points),
     );
     figure!(lesson, "rare_event_roc_pr", (1200, 560), |root| {
         let (left, right) = root.split_horizontally(600);

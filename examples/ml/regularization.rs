@@ -32,6 +32,7 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use rand_distr::{Distribution, Normal};
 use toolkit::cross_val_score;
+use toolkit::metrics::mean_squared_error;
 
 /// Training and 5-fold CV error of one penalised model at each penalty of the grid.
 struct ValidationCurve {
@@ -77,9 +78,29 @@ fn with_products(x: &Array2<f64>) -> Result<Array2<f64>, ndarray::ShapeError> {
     ndarray::concatenate(Axis(1), &views)
 }
 
+/// The curve the early-stopping experiment learns.
+fn sine_target(x: f64) -> f64 {
+    (2.5 * x).sin()
+}
+
+/// The early-stopping experiment's number of training points, and of features.
+const N_TRAIN: usize = 15;
+
+/// Chebyshev polynomials T₀…T₁₄ of the points (as many features as training points, so the
+/// least-squares fit interpolates them).
+fn chebyshev_features(x: &[f64]) -> Array2<f64> {
+    Array2::from_shape_fn((x.len(), N_TRAIN), |(i, k)| (k as f64 * x[i].acos()).cos())
+}
+
+/// The mean squared error of the linear model `w` on `x`, `y`.
+fn fit_mse(x: &Array2<f64>, y: &Array1<f64>, w: &Array1<f64>) -> f64 {
+    (x.dot(w) - y).mapv(|e| e * e).mean().unwrap_or(0.0)
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
+    // %%
     // Part 1: paths. The ten diabetes features are standardised so that one penalty means the same
     // for each coefficient.
     let diabetes = datasets::diabetes()?;
@@ -90,7 +111,7 @@ fn main() -> Outcome {
         .collect();
     let mut lasso_paths: Vec<Vec<(f64, f64)>> = vec![Vec::new(); 10];
     let mut ridge_paths: Vec<Vec<(f64, f64)>> = vec![Vec::new(); 10];
-    let mut nonzero = Vec::new();
+    let mut nonzero: Vec<usize> = Vec::new();
     println!(
         "{:>10} {:>16} {:>18}",
         "penalty", "lasso non-zeros", "ridge ‖β‖₂"
@@ -120,7 +141,7 @@ fn main() -> Outcome {
     // The count does not always fall at every single step: a coefficient can leave the model and
     // re-enter when correlated features trade places (here the blood-serum measurements s1–s6 are
     // strongly correlated; Efron et al. saw the same on this data with LARS). Report each one.
-    let mut reentries = Vec::new();
+    let mut reentries: Vec<String> = Vec::new();
     for (j, path) in lasso_paths.iter().enumerate() {
         for k in 1..path.len() - 1 {
             if path[k].1.abs() <= 1e-9
@@ -138,7 +159,7 @@ fn main() -> Outcome {
     // Over every factor of 10 in the penalty, the count never rises.
     let lasso_monotone = nonzero.windows(5).all(|w| w[4] <= w[0]);
     // Which feature survives longest: the lasso's own feature ranking.
-    let last_standing: Vec<&str> = (0..10)
+    let last_standing: Vec<String> = (0..10)
         .filter(|&j| {
             lasso_paths[j]
                 .iter()
@@ -146,7 +167,7 @@ fn main() -> Outcome {
                 .find(|p| p.1.abs() > 1e-9)
                 .is_some_and(|p| p.0 >= 10.0)
         })
-        .map(|j| diabetes.feature_names[j].as_str())
+        .map(|j| diabetes.feature_names[j].clone())
         .collect();
     println!("features the lasso keeps at penalty ≥ 10: {last_standing:?}");
     lesson.claim(
@@ -159,6 +180,8 @@ fn main() -> Outcome {
         ),
         &[("nonzero_smallest_penalty", nonzero[0] as f64), ("nonzero_largest_penalty", *nonzero.last().unwrap_or(&0) as f64)],
     );
+
+    // %%
     // Part 2: does a penalty help on new data? Only held-out error can say. Half of the patients
     // are set aside as a test set before anything is fitted. The model gets every product of two
     // features as well (64 columns for 221 training patients), enough freedom for least squares
@@ -168,25 +191,21 @@ fn main() -> Outcome {
     let n = diabetes.features.nrows();
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut lesson.rng(2));
-    let (test_rows, train_rows) = order.split_at(n / 2);
     let expanded = with_products(&diabetes.features)?;
-    let pick = |rows: &[usize]| {
-        Dataset::new(
-            expanded.select(Axis(0), rows),
-            diabetes.target.select(Axis(0), rows),
+    let (train, test) = {
+        let (test_rows, train_rows) = order.split_at(n / 2);
+        let pick = |rows: &[usize]| {
+            Dataset::new(
+                expanded.select(Axis(0), rows),
+                diabetes.target.select(Axis(0), rows),
+            )
+        };
+        // The scaler learns from the training patients only.
+        let scaler = LinearScaler::standard().fit(&pick(train_rows))?;
+        (
+            scaler.transform(pick(train_rows)),
+            scaler.transform(pick(test_rows)),
         )
-    };
-    // The scaler learns from the training patients only.
-    let scaler = LinearScaler::standard().fit(&pick(train_rows))?;
-    let (train, test) = (
-        scaler.transform(pick(train_rows)),
-        scaler.transform(pick(test_rows)),
-    );
-    let mse = |truth: &Array1<f64>, predicted: &Array1<f64>| {
-        (predicted - truth)
-            .mapv(|e| e * e)
-            .mean()
-            .unwrap_or(f64::NAN)
     };
     let folds = toolkit::split::k_fold(train.nsamples(), 5, lesson.seed())?;
     let grid: Vec<f64> = (0..=20)
@@ -207,12 +226,18 @@ fn main() -> Outcome {
                 .l1_ratio(l1_ratio)
                 .tolerance(1e-6)
                 .max_iterations(1_000);
-            let scores = cross_val_score(&params, train.records(), train.targets(), &folds, mse)?;
+            let scores = cross_val_score(
+                &params,
+                train.records(),
+                train.targets(),
+                &folds,
+                mean_squared_error,
+            )?;
             cv_curve.push((penalty, scores.iter().sum::<f64>() / scores.len() as f64));
             let fitted = params.fit(&train)?;
             train_curve.push((
                 penalty,
-                mse(train.targets(), &fitted.predict(train.records())),
+                mean_squared_error(train.targets(), &fitted.predict(train.records())),
             ));
         }
         curves.push(ValidationCurve {
@@ -223,18 +248,18 @@ fn main() -> Outcome {
         });
     }
     let least_squares = LinearRegression::default().fit(&train)?;
-    let ols_test = mse(test.targets(), &least_squares.predict(test.records()));
+    let ols_test = mean_squared_error(test.targets(), &least_squares.predict(test.records()));
     let ols_cv = {
         let scores = cross_val_score(
             &LinearRegression::default(),
             train.records(),
             train.targets(),
             &folds,
-            mse,
+            mean_squared_error,
         )?;
         scores.iter().sum::<f64>() / scores.len() as f64
     };
-    let mut chosen = Vec::new();
+    let mut chosen: Vec<(&'static str, f64, f64, f64)> = Vec::new();
     for curve in &curves {
         let &(best_penalty, best_cv) = curve
             .cv
@@ -248,7 +273,7 @@ fn main() -> Outcome {
             .tolerance(1e-6)
             .max_iterations(1_000)
             .fit(&train)?;
-        let test_mse = mse(test.targets(), &fitted.predict(test.records()));
+        let test_mse = mean_squared_error(test.targets(), &fitted.predict(test.records()));
         println!(
             "{name:>6}: CV picks penalty {best_penalty:.3} (CV MSE {best_cv:.0}); test MSE {test_mse:.0}"
         );
@@ -266,6 +291,7 @@ fn main() -> Outcome {
         &[("least_squares", ols_test), ("ridge", ridge_test), ("lasso", lasso_test)],
     );
 
+    // %%
     // Part 3: early stopping. 15 noisy points and a degree-14 polynomial (in Chebyshev form), which
     // can pass through all of them, fitted by plain gradient descent; 200 validation points from
     // the same curve. Gradient descent fits the smooth shape within tens of epochs and the noise
@@ -274,22 +300,14 @@ fn main() -> Outcome {
     // early fit), so the experiment is repeated over ten draws and judged on their average. The
     // epoch is chosen on the validation points, so their error at that epoch is optimistic; 200
     // more test points, never used to choose, score the choice.
-    const N_TRAIN: usize = 15;
     let (epochs, draws): (usize, usize) = (100_000, 10);
     let mut rng = lesson.rng(1);
     let noise = Normal::new(0.0, 0.25)?;
-    let truth = |x: f64| (2.5 * x).sin();
-    let features = |x: &[f64]| {
-        Array2::from_shape_fn((x.len(), N_TRAIN), |(i, k)| (k as f64 * x[i].acos()).cos())
-    };
     // The training points are evenly spaced (a fixed design, so only the noise is random).
     let train_x: Vec<f64> = (0..N_TRAIN)
         .map(|i| -1.0 + (2 * i + 1) as f64 / N_TRAIN as f64)
         .collect();
-    let x_train = features(&train_x);
-    let mse = |x: &Array2<f64>, y: &Array1<f64>, w: &Array1<f64>| {
-        (x.dot(w) - y).mapv(|e| e * e).mean().unwrap_or(0.0)
-    };
+    let x_train = chebyshev_features(&train_x);
     // The step size is 1 / (largest eigenvalue of XᵀX / n), the fastest stable choice.
     let gram = x_train.t().dot(&x_train) / N_TRAIN as f64;
     let mut v = Array1::from_elem(N_TRAIN, 1.0);
@@ -310,19 +328,19 @@ fn main() -> Outcome {
     for draw in 0..draws {
         let y_train: Array1<f64> = train_x
             .iter()
-            .map(|&x| truth(x) + noise.sample(&mut rng))
+            .map(|&x| sine_target(x) + noise.sample(&mut rng))
             .collect();
         let val_x: Vec<f64> = (0..200).map(|_| rng.gen_range(-1.0..1.0)).collect();
-        let x_val = features(&val_x);
+        let x_val = chebyshev_features(&val_x);
         let y_val: Array1<f64> = val_x
             .iter()
-            .map(|&x| truth(x) + noise.sample(&mut rng))
+            .map(|&x| sine_target(x) + noise.sample(&mut rng))
             .collect();
         let test_x: Vec<f64> = (0..200).map(|_| rng.gen_range(-1.0..1.0)).collect();
-        let x_test = features(&test_x);
+        let x_test = chebyshev_features(&test_x);
         let y_test: Array1<f64> = test_x
             .iter()
-            .map(|&x| truth(x) + noise.sample(&mut rng))
+            .map(|&x| sine_target(x) + noise.sample(&mut rng))
             .collect();
         let mut w = Array1::zeros(N_TRAIN);
         let (mut best_epoch, mut best_val, mut best_train, mut best_test) =
@@ -331,21 +349,24 @@ fn main() -> Outcome {
             let gradient = x_train.t().dot(&(x_train.dot(&w) - &y_train)) / N_TRAIN as f64;
             w = w - step * gradient;
             if epoch < 100 || epoch % 10 == 0 {
-                let val = mse(&x_val, &y_val, &w);
+                let val = fit_mse(&x_val, &y_val, &w);
                 if val < best_val {
                     (best_epoch, best_val, best_train, best_test) = (
                         epoch,
                         val,
-                        mse(&x_train, &y_train, &w),
-                        mse(&x_test, &y_test, &w),
+                        fit_mse(&x_train, &y_train, &w),
+                        fit_mse(&x_test, &y_test, &w),
                     );
                 }
                 if draw == 0 && (epoch.is_power_of_two() || epoch % 2_000 == 0) {
-                    curve.push((epoch as f64, mse(&x_train, &y_train, &w), val));
+                    curve.push((epoch as f64, fit_mse(&x_train, &y_train, &w), val));
                 }
             }
         }
-        let (final_train, final_test) = (mse(&x_train, &y_train, &w), mse(&x_test, &y_test, &w));
+        let (final_train, final_test) = (
+            fit_mse(&x_train, &y_train, &w),
+            fit_mse(&x_test, &y_test, &w),
+        );
         println!(
             "{draw:>5} {best_epoch:>11} {best_val:>10.4} {best_test:>10.4} {final_test:>11.4} {best_train:>10.4} {final_train:>11.4}"
         );
@@ -358,12 +379,15 @@ fn main() -> Outcome {
             train_at_end: final_train,
         });
     }
-    let mean = |f: fn(&EarlyStop) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
-    let (best_test, final_test, best_val) = (
-        mean(|r| r.test_at_best),
-        mean(|r| r.test_at_end),
-        mean(|r| r.validation_at_best),
-    );
+    let (best_test, final_test, best_val) = {
+        // One field's mean over the draws.
+        let mean = |f: fn(&EarlyStop) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
+        (
+            mean(|r| r.test_at_best),
+            mean(|r| r.test_at_end),
+            mean(|r| r.validation_at_best),
+        )
+    };
     let early = runs.iter().filter(|r| r.best_epoch < epochs / 2).count();
     let train_fell = runs.iter().all(|r| r.train_at_end < r.train_at_best);
     lesson.metric("early_stop_validation_mse", best_val);

@@ -27,23 +27,32 @@ use toolkit::{cv, split};
 
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
-    let restarts = lesson.pick(20, 5);
-    let iris = datasets::iris()?;
-    let (x, y) = (&iris.features, &iris.target);
+    let restarts: usize = lesson.pick(20, 5);
+    let datasets::Labelled {
+        features: x,
+        target: y,
+        classes,
+        ..
+    } = datasets::iris()?;
     println!(
         "iris: {} flowers × {} measurements, {} species",
         x.nrows(),
         x.ncols(),
-        iris.classes.len()
+        classes.len()
     );
 
+    // %%
     // Supervised: the labels are part of training. Five stratified folds; every flower is
     // predicted once by a model that never saw it.
     let folds = split::stratified_k_fold(y.as_slice().unwrap_or(&[]), 5, lesson.seed())?;
-    let model = MultiLogisticRegression::default().max_iterations(300);
     // One fit per fold gives every flower's out-of-fold prediction; each fold's accuracy is read
     // off those predictions.
-    let predicted = cv::cross_val_predict(&model, x, y, &folds)?;
+    let predicted = cv::cross_val_predict(
+        &MultiLogisticRegression::default().max_iterations(300),
+        &x,
+        &y,
+        &folds,
+    )?;
     let fold_accuracy: Vec<f64> = folds
         .iter()
         .map(|f| {
@@ -65,22 +74,22 @@ fn main() -> Outcome {
             .join(", ")
     );
 
+    // %%
     // Unsupervised: k-means sees only the measurements. It is told k = 3 and nothing else; the
     // best of several seeded restarts (lowest inertia) is kept, as scikit-learn's n_init does.
-    let unlabeled = DatasetBase::from(x.clone());
-    let clusters = KMeans::params_with_rng(3, lesson.rng(1))
+    let assigned: Array1<usize> = KMeans::params_with_rng(3, lesson.rng(1))
         .n_runs(restarts)
         .max_n_iterations(300)
         .tolerance(1e-6)
-        .fit(&unlabeled)?;
-    let assigned: Array1<usize> = clusters.predict(x);
+        .fit(&DatasetBase::from(x.clone()))?
+        .predict(&x);
     let kmeans_ari = adjusted_rand_index(
         y.as_slice().unwrap_or(&[]),
         assigned.as_slice().unwrap_or(&[]),
     )?;
     // A contingency table shows what the clusters found: setosa alone, the other two mixed.
     println!("\nspecies × cluster counts (k-means never saw the species):");
-    let table: Vec<Vec<usize>> = (0..iris.classes.len())
+    let table: Vec<Vec<usize>> = (0..classes.len())
         .map(|s| {
             (0..3)
                 .map(|c| {
@@ -91,7 +100,7 @@ fn main() -> Outcome {
                 .collect()
         })
         .collect();
-    for (name, counts) in iris.classes.iter().zip(&table) {
+    for (name, counts) in classes.iter().zip(&table) {
         println!("  {name:<12} {counts:?}");
     }
     // Setosa (class 0) is found exactly if one cluster holds all of it and nothing else; the
@@ -121,6 +130,7 @@ fn main() -> Outcome {
         &[("kmeans_ari", kmeans_ari), ("supervised_ari", supervised_ari)],
     );
 
+    // %%
     // Side by side: petal length against width, coloured by species and by cluster.
     let petals: Vec<(f64, f64)> = x.rows().into_iter().map(|r| (r[2], r[3])).collect();
     let cluster_names: Vec<String> = (0..3).map(|k| format!("cluster {k}")).collect();
@@ -128,7 +138,7 @@ fn main() -> Outcome {
         let (left, right) = root.split_horizontally(600);
         let axes = ("petal length (cm)", "petal width (cm)");
         ScatterChart::new("Labels (what the classifier learns)", axes.0, axes.1)
-            .labelled(&iris.classes, y.as_slice().unwrap_or(&[]), &petals)
+            .labelled(&classes, y.as_slice().unwrap_or(&[]), &petals)
             .draw(&left)?;
         ScatterChart::new("k-means clusters (no labels)", axes.0, axes.1)
             .labelled(&cluster_names, assigned.as_slice().unwrap_or(&[]), &petals)

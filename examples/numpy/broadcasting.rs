@@ -63,21 +63,36 @@ fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, String> {
         .collect()
 }
 
+/// Centres `x` the way a loop in Python would: one indexed subtraction per element.
+fn centre_by_indexing(x: &Array2<f64>, means: &Array1<f64>) -> Array2<f64> {
+    let (rows, cols) = x.dim();
+    let mut out = Array2::<f64>::zeros((rows, cols));
+    for i in 0..rows {
+        for j in 0..cols {
+            out[[i, j]] = x[[i, j]] - means[j];
+        }
+    }
+    out
+}
+
+/// Shape pairs to try the rule on: four that broadcast and two that do not.
+const SHAPE_PAIRS: [(&[usize], &[usize]); 6] = [
+    (&[3, 1], &[1, 4]),
+    (&[4], &[3, 4]),
+    (&[5, 1, 3], &[4, 1]),
+    (&[3], &[3, 4]),
+    (&[2, 3], &[3, 2]),
+    (&[1], &[7, 1, 2]),
+];
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
+    // %% The rule
     // The rule, written out: align shapes from the right, pad the shorter with 1s, and in each
     // position the sizes must agree or one must be 1.
-    let pairs: [(&[usize], &[usize]); 6] = [
-        (&[3, 1], &[1, 4]),
-        (&[4], &[3, 4]),
-        (&[5, 1, 3], &[4, 1]),
-        (&[3], &[3, 4]),
-        (&[2, 3], &[3, 2]),
-        (&[1], &[7, 1, 2]),
-    ];
-    let mut agree = 0;
-    for (a, b) in pairs {
+    let mut agree: usize = 0;
+    for (a, b) in SHAPE_PAIRS {
         let ours = broadcast_shape(a, b);
         // ndarray's own answer: if any joint shape exists it is the element-wise maximum of the
         // right-aligned shapes, so ask `broadcast` (which returns None when it cannot) for that.
@@ -97,19 +112,19 @@ fn main() -> Outcome {
     let incompatible = broadcast_shape(&[3], &[3, 4]);
     lesson.claim(
         "the broadcasting rule agrees with ndarray, and an incompatible pair is an error",
-        agree == pairs.len() && incompatible.is_err(),
+        agree == SHAPE_PAIRS.len() && incompatible.is_err(),
         format!(
             "{agree} of {} shape pairs agree with ndarray's broadcast(); (3,) with (3, 4) gives: {}",
-            pairs.len(),
+            SHAPE_PAIRS.len(),
             incompatible.as_ref().err().map_or("no error".into(), |e| e.clone())
         ),
         &[("pairs_agreeing", agree as f64)],
     );
 
+    // %% A broadcast view
     // Centring the wine data. mean_axis(Axis(0)) gives a vector of 13 column means, shape (13,);
     // subtracting it from the (178, 13) matrix stretches it over the rows.
-    let wine = datasets::wine()?;
-    let x = &wine.features;
+    let x = datasets::wine()?.features;
     let means: Array1<f64> = x.mean_axis(Axis(0)).expect("wine has rows");
 
     // A broadcast view repeats the vector with a row stride of 0 and allocates nothing.
@@ -133,7 +148,10 @@ fn main() -> Outcome {
         ],
     );
 
-    let centred = x - &means;
+    // %% Centring
+    // Subtracting the means stretches them over the 178 rows; the centred columns must then have
+    // mean zero up to rounding.
+    let centred = &x - &means;
     let centred_means = centred.mean_axis(Axis(0)).expect("wine has rows");
     // Summing n values of magnitude up to |x| leaves a rounding error of at most about
     // n · ε · max|x|, per column; that is the tolerance, not an arbitrary small number.
@@ -157,10 +175,12 @@ fn main() -> Outcome {
         &[("worst_mean_over_bound", worst)],
     );
 
+    // %% The cost of broadcasting
     // The cost side of broadcasting: it materialises every combination. Squared distances from
     // n points to m centres in d dimensions as `(a[:, None, :] - b[None, :, :])**2` build an
     // n × m × d intermediate; the matrix form ‖a‖² + ‖b‖² − 2·a·bᵀ needs only the n × m result.
-    let (n_points, m_centres, dims) = lesson.pick((600, 200, 50), (200, 100, 20));
+    let (n_points, m_centres, dims): (usize, usize, usize) =
+        lesson.pick((600, 200, 50), (200, 100, 20));
     let mut rng = lesson.rng(2);
     let a = Array2::random_using((n_points, dims), Normal::new(0.0, 1.0)?, &mut rng);
     let b = Array2::random_using((m_centres, dims), Normal::new(0.0, 1.0)?, &mut rng);
@@ -210,34 +230,26 @@ fn main() -> Outcome {
         ],
     );
 
+    // %% Timing
     // Timing: centring a larger matrix three ways. Loops index every element; the broadcast
     // expression allocates the result and runs a flat loop; the in-place form (`x -= &means`)
     // reuses the input's buffer. All three compute x[i, j] − m[j] for the same m, so the results
     // must be identical to the last bit.
-    let (rows, cols) = lesson.pick((4000, 500), (1000, 200));
+    let (rows, cols): (usize, usize) = lesson.pick((4000, 500), (1000, 200));
     let mut rng = lesson.rng(1);
     let big = Array2::random_using((rows, cols), Normal::new(5.0, 2.0)?, &mut rng);
     let big_means = big.mean_axis(Axis(0)).expect("rows");
-    let runs = lesson.pick(10, 5);
-    let by_loops = || {
-        let mut out = Array2::<f64>::zeros((rows, cols));
-        for i in 0..rows {
-            for j in 0..cols {
-                out[[i, j]] = big[[i, j]] - big_means[j];
-            }
-        }
-        out
-    };
-    let by_broadcast = || &big - &big_means;
-    let t_loops = best_of(runs, by_loops);
-    let t_broadcast = best_of(runs, by_broadcast);
+    let runs: usize = lesson.pick(10, 5);
+    let t_loops = best_of(runs, || centre_by_indexing(&big, &big_means));
+    let t_broadcast = best_of(runs, || &big - &big_means);
     // The in-place form is timed on its own: each run subtracts the means once more from the
     // working copy (only the time matters there); then a fresh copy is centred once for the check.
     let mut work = big.clone();
     let t_in_place = best_of(runs, || work -= &big_means);
     work.assign(&big);
     work -= &big_means;
-    let identical = by_loops() == by_broadcast() && work == by_broadcast();
+    let by_broadcast = &big - &big_means;
+    let identical = centre_by_indexing(&big, &big_means) == by_broadcast && work == by_broadcast;
     println!(
         "centring {rows}×{cols}: loops {}, broadcast {}, in place {}",
         measure::duration(t_loops.best),
@@ -257,6 +269,8 @@ fn main() -> Outcome {
     lesson.metric("centre_broadcast_s", t_broadcast.secs());
     lesson.metric("centre_in_place_s", t_in_place.secs());
 
+    // %% The figure
+    // The three timings side by side.
     figure!(lesson, "centring_time", plot::SIZE, |root| {
         plot::BarChart::new(
             &format!("Centring a {rows}×{cols} matrix (best of {runs})"),

@@ -66,23 +66,29 @@ fn species_counts(
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
+    // %%
     // A 6 × 8 array holding 0..48, so every value names its own position (10·row would not fit).
     let mut a = Array2::from_shape_fn((6, 8), |(i, j)| (8 * i + j) as f64);
     println!("a =\n{a}");
 
+    // %%
     // Basic slicing. Ranges, steps and negative indices work as in NumPy: `1..4` is rows 1–3,
-    // `..;2` every second column, `-1` the last row, `..;-1` the rows reversed.
-    let block = a.slice(s![1..4, ..;2]);
-    let last_row = a.slice(s![-1, ..]);
-    let reversed = a.slice(s![..;-1, -1]);
-    println!("a[1:4, ::2] =\n{block}\na[-1, :] = {last_row}\na[::-1, -1] = {reversed}");
-    println!(
-        "strides: a {:?}, a[1:4, ::2] {:?}, a[::-1, -1] {:?}",
-        a.strides(),
-        block.strides(),
-        reversed.strides()
-    );
+    // `..;2` every second column, `-1` the last row, `..;-1` the rows reversed. The views borrow
+    // `a`, so they live inside this block (a notebook keeps only owned values between cells).
+    {
+        let block = a.slice(s![1..4, ..;2]);
+        let last_row = a.slice(s![-1, ..]);
+        let reversed = a.slice(s![..;-1, -1]);
+        println!("a[1:4, ::2] =\n{block}\na[-1, :] = {last_row}\na[::-1, -1] = {reversed}");
+        println!(
+            "strides: a {:?}, a[1:4, ::2] {:?}, a[::-1, -1] {:?}",
+            a.strides(),
+            block.strides(),
+            reversed.strides()
+        );
+    }
 
+    // %%
     // A slice is a view: its elements lie inside the parent's buffer. Taking one allocates
     // nothing, which the counting allocator confirms.
     let (inside, slice_stats) = count_allocations(|| {
@@ -90,6 +96,7 @@ fn main() -> Outcome {
         shares_buffer(&view, &a)
     })?;
 
+    // %%
     // Writing through a mutable slice changes the parent.
     let before = a[[2, 4]];
     a.slice_mut(s![1..4, ..;2]).fill(-1.0);
@@ -104,6 +111,7 @@ fn main() -> Outcome {
         &[("a24_before", before), ("a24_after", after), ("slice_allocations", slice_stats.allocations as f64)],
     );
 
+    // %%
     // Fancy indexing: `select` picks rows (or columns) by index, in any order and with repeats.
     // The result owns a new buffer, so writing to it leaves the parent alone.
     let mut picked = a.select(Axis(0), &[5, 0, 0, 3]);
@@ -121,10 +129,15 @@ fn main() -> Outcome {
         &[],
     );
 
+    // %%
     // Boolean masks. ndarray has no `a[mask]`; the idiom is a mask array, the indices where it
     // is true, then `select`. A masked assignment (NumPy's `a[a > 40] = 0`) is one `mapv_inplace`.
-    let iris = datasets::iris()?;
-    let x = &iris.features;
+    let datasets::Labelled {
+        features: x,
+        target: species,
+        classes,
+        ..
+    } = datasets::iris()?;
     let mask = x.column(2).mapv(|petal_length| petal_length > 5.0);
     let rows: Vec<usize> = mask
         .iter()
@@ -137,7 +150,7 @@ fn main() -> Outcome {
     println!(
         "iris rows with petal length > 5 cm: {} (species of those rows: {:?})",
         long_petals.nrows(),
-        species_counts(&rows, &iris.target, &iris.classes)
+        species_counts(&rows, &species, &classes)
     );
     let mut clipped = a.clone();
     clipped.mapv_inplace(|v| if v > 40.0 { 0.0 } else { v });
@@ -147,7 +160,7 @@ fn main() -> Outcome {
         "a boolean mask selects exactly the rows where it is true, into a new array",
         long_petals.nrows() == direct_count
             && long_petals.column(2).iter().all(|&v| v > 5.0)
-            && !shares_buffer(&long_petals, x)
+            && !shares_buffer(&long_petals, &x)
             && clipped_count == expected_zeros,
         format!(
             "{} rows selected, {direct_count} counted directly, all with petal length > 5; masked assignment zeroed {clipped_count} cells as expected",
@@ -157,8 +170,9 @@ fn main() -> Outcome {
     );
     lesson.metric("iris_rows_petal_over_5cm", long_petals.nrows() as f64);
 
+    // %%
     // The figure: which cells of the 6 × 8 array each kind of indexing touches.
-    let pictures: [(&str, Vec<(usize, usize)>); 4] = [
+    let pictures: [(&'static str, Vec<(usize, usize)>); 4] = [
         (
             "a[1:4, ::2] (view)",
             cells(6, 8, |i, j| (1..4).contains(&i) && j % 2 == 0),

@@ -67,14 +67,15 @@ fn correlation(x: &Array2<f64>) -> Array2<f64> {
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
+    // %%
     // 1. Matrix product. The naive loop does 2n³ floating-point operations like the others, but
     // walks B down its columns and keeps one running sum, so it waits on memory and on the adder.
     // ndarray's `dot` (the matrixmultiply crate) and faer work on cache-sized blocks with SIMD.
     let sizes: Vec<usize> = lesson.pick(vec![64, 128, 256, 512, 1024], vec![32, 64, 128, 256]);
-    let naive_limit = lesson.pick(512, 256);
-    let runs = 3;
+    let naive_limit: usize = lesson.pick(512, 256);
+    let runs: usize = 3;
     let mut rng = lesson.rng(1);
-    let mut curves: [(&str, Vec<(f64, f64)>); 4] = [
+    let mut curves: [(&'static str, Vec<(f64, f64)>); 4] = [
         ("naive triple loop", vec![]),
         ("ndarray dot", vec![]),
         ("faer, 1 thread", vec![]),
@@ -135,16 +136,21 @@ fn main() -> Outcome {
         ),
         &[("worst_gap_over_bound", worst_gap)],
     );
-    let at = |curve: usize, n: usize| {
-        curves[curve]
-            .1
-            .iter()
-            .find(|p| p.0 == n as f64)
-            .map(|p| p.1)
-            .unwrap_or(0.0)
+    let (naive, tuned) = {
+        // A curve's speed at size n, in GFLOP/s.
+        let at = |curve: usize, n: usize| {
+            curves[curve]
+                .1
+                .iter()
+                .find(|p| p.0 == n as f64)
+                .map(|p| p.1)
+                .unwrap_or(0.0)
+        };
+        (
+            at(0, naive_limit),
+            at(1, naive_limit).max(at(2, naive_limit)),
+        )
     };
-    let tuned = at(1, naive_limit).max(at(2, naive_limit));
-    let naive = at(0, naive_limit);
     lesson.claim(
         "a blocked single-threaded kernel is at least 5× faster than the naive loop",
         tuned >= 5.0 * naive,
@@ -155,34 +161,42 @@ fn main() -> Outcome {
         &[("naive_gflops", naive), ("tuned_gflops", tuned)],
     );
 
+    // %%
     // 2. Solve versus inverse on the Hilbert matrix H[i, j] = 1 / (i + j + 1), whose condition
     // number at n = 10 is about 1.6e13. With x = (1, …, 1) and b = H·x, compare the residual
     // ‖H·x̂ − b‖ of an LU solve with that of x̂ = inv(H)·b.
-    let n = 10;
+    let n: usize = 10;
     let hilbert = Array2::from_shape_fn((n, n), |(i, j)| 1.0 / (i + j + 1) as f64);
     let truth = Array1::<f64>::ones(n);
     let b = hilbert.dot(&truth);
-    let h = to_faer(&hilbert);
-    let lu = h.partial_piv_lu();
-    let x_solve = from_faer(lu.solve(&to_faer(&b.clone().insert_axis(Axis(1)))).as_ref())
-        .column(0)
-        .to_owned();
-    let inverse = from_faer(lu.inverse().as_ref());
-    let x_inverse = inverse.dot(&b);
-    let residual = |x: &Array1<f64>| (hilbert.dot(x) - &b).mapv(|v| v * v).sum().sqrt();
-    let (r_solve, r_inverse) = (residual(&x_solve), residual(&x_inverse));
-    let error = |x: &Array1<f64>| (x - &truth).iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-    let condition = {
+    // faer's factorisations stay inside the block; what leaves it is ndarray (a notebook keeps
+    // only values whose type it can name from one cell to the next).
+    let (x_solve, x_inverse, condition) = {
+        let h = to_faer(&hilbert);
+        let lu = h.partial_piv_lu();
+        let x_solve = from_faer(lu.solve(&to_faer(&b.clone().insert_axis(Axis(1)))).as_ref())
+            .column(0)
+            .to_owned();
+        let x_inverse = from_faer(lu.inverse().as_ref()).dot(&b);
         let s = h
             .singular_values()
             .ok()
             .context("the SVD of Hilbert(10) did not converge")?;
-        s[0] / s[n - 1]
+        (x_solve, x_inverse, s[0] / s[n - 1])
+    };
+    let (r_solve, r_inverse, e_solve, e_inverse) = {
+        // The residual ‖H·x − b‖ and the largest error against the truth, for both answers.
+        let residual = |x: &Array1<f64>| (hilbert.dot(x) - &b).mapv(|v| v * v).sum().sqrt();
+        let error = |x: &Array1<f64>| (x - &truth).iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        (
+            residual(&x_solve),
+            residual(&x_inverse),
+            error(&x_solve),
+            error(&x_inverse),
+        )
     };
     println!(
-        "Hilbert(10): condition number {condition:.2e}; residual ‖Hx − b‖ solve {r_solve:.2e}, inverse {r_inverse:.2e}; largest error in x: solve {:.1e}, inverse {:.1e}",
-        error(&x_solve),
-        error(&x_inverse)
+        "Hilbert(10): condition number {condition:.2e}; residual ‖Hx − b‖ solve {r_solve:.2e}, inverse {r_inverse:.2e}; largest error in x: solve {e_solve:.1e}, inverse {e_inverse:.1e}"
     );
     lesson.claim(
         "solve's residual beats inverse's on Hilbert(10)",
@@ -198,6 +212,7 @@ fn main() -> Outcome {
         ],
     );
 
+    // %%
     // 3. Eigen-decomposition of a symmetric matrix: the correlation matrix of the wine features.
     // Each eigenpair must satisfy A·v = λ·v, and the eigenvalues must add up to the trace.
     let wine = datasets::wine()?;
@@ -235,18 +250,28 @@ fn main() -> Outcome {
     );
     lesson.metric("wine_first_component_share", explained);
 
+    // %%
     // 4. SVD and QR of a random 60 × 25 matrix, checked by reconstruction and orthogonality.
     let m: Array2<f64> = Array2::random_using((60, 25), StandardNormal, &mut rng);
-    let fm = to_faer(&m);
-    let svd = fm.thin_svd().ok().context("the SVD did not converge")?;
-    let (u, v) = (from_faer(svd.U()), from_faer(svd.V()));
-    let s: Vec<f64> = svd.S().column_vector().iter().copied().collect();
+    let (u, s, v, q, r) = {
+        let fm = to_faer(&m);
+        let svd = fm.thin_svd().ok().context("the SVD did not converge")?;
+        let qr = fm.qr();
+        (
+            from_faer(svd.U()),
+            svd.S()
+                .column_vector()
+                .iter()
+                .copied()
+                .collect::<Vec<f64>>(),
+            from_faer(svd.V()),
+            from_faer(qr.compute_thin_Q().as_ref()),
+            from_faer(qr.thin_R()),
+        )
+    };
     let rebuilt = (&u * &Array1::from(s.clone())).dot(&v.t());
     let svd_gap = max_abs(&(&rebuilt - &m));
     let sorted = s.windows(2).all(|w| w[0] >= w[1]) && s.iter().all(|&x| x >= 0.0);
-    let qr = fm.qr();
-    let q = from_faer(qr.compute_thin_Q().as_ref());
-    let r = from_faer(qr.thin_R());
     let qr_gap = max_abs(&(q.dot(&r) - &m));
     let orthogonality = max_abs(&(q.t().dot(&q) - Array2::<f64>::eye(q.ncols())));
     lesson.claim(
@@ -258,6 +283,7 @@ fn main() -> Outcome {
         &[("svd_gap", svd_gap), ("qr_gap", qr_gap), ("orthogonality_gap", orthogonality)],
     );
 
+    // %%
     // 5. Least squares on the diabetes data: y ≈ X·β with an intercept column. QR solves it
     // without forming XᵀX; the normal equations square the condition number. Both must agree
     // here, and the fit must explain the share of variance published for this data (R² ≈ 0.518).
@@ -298,6 +324,7 @@ fn main() -> Outcome {
     );
     lesson.metric("diabetes_r2", r2);
 
+    // %%
     // The diabetes design is well conditioned, so both routes agree. On an ill-conditioned one
     // they do not: a degree-9 polynomial in t ∈ [0, 1] (a Vandermonde matrix, 60 × 10) with
     // coefficients all 1 and y = X·β exactly. QR's error grows with cond(X); the normal equations
@@ -308,10 +335,13 @@ fn main() -> Outcome {
     let y_exact = vandermonde.dot(&beta_true);
     let by_qr = least_squares_by_qr(&vandermonde, &y_exact);
     let by_normal = least_squares_by_normal_equations(&vandermonde, &y_exact);
-    let relative_error = |beta: &Array1<f64>| {
-        (beta - &beta_true).mapv(|v| v * v).sum().sqrt() / beta_true.mapv(|v| v * v).sum().sqrt()
+    let (qr_error, normal_error) = {
+        let relative_error = |beta: &Array1<f64>| {
+            (beta - &beta_true).mapv(|v| v * v).sum().sqrt()
+                / beta_true.mapv(|v| v * v).sum().sqrt()
+        };
+        (relative_error(&by_qr), relative_error(&by_normal))
     };
-    let (qr_error, normal_error) = (relative_error(&by_qr), relative_error(&by_normal));
     let v_condition = condition_number(&vandermonde)?;
     println!(
         "degree-9 polynomial fit: cond(X) = {v_condition:.1e}; relative coefficient error {qr_error:.1e} by QR, {normal_error:.1e} by the normal equations"

@@ -33,34 +33,38 @@ fn memory_order(a: &Array2<f64>) -> Vec<f64> {
         .unwrap_or_default()
 }
 
+/// Strides in bytes, as NumPy's `.strides` gives them (ndarray counts elements).
+fn strides_in_bytes(strides: &[isize]) -> Vec<isize> {
+    strides
+        .iter()
+        .map(|s| s * std::mem::size_of::<f64>() as isize)
+        .collect()
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
+    // %%
     // Strides of a 3 × 4 array in each order, in elements (NumPy's .strides are in bytes: ×8).
     let c_order = Array2::from_shape_fn((3, 4), |(i, j)| (4 * i + j) as f64);
     let f_order = Array2::from_shape_fn((3, 4).f(), |(i, j)| (4 * i + j) as f64);
-    let in_bytes = |strides: &[isize]| -> Vec<isize> {
-        strides
-            .iter()
-            .map(|s| s * std::mem::size_of::<f64>() as isize)
-            .collect()
-    };
     println!(
         "C order:       shape {:?}, strides {:?} elements (NumPy's .strides: {:?} bytes), memory {:?}",
         c_order.shape(),
         c_order.strides(),
-        in_bytes(c_order.strides()),
+        strides_in_bytes(c_order.strides()),
         memory_order(&c_order)
     );
     println!(
         "Fortran order: shape {:?}, strides {:?} elements (NumPy's .strides: {:?} bytes), memory {:?}",
         f_order.shape(),
         f_order.strides(),
-        in_bytes(f_order.strides()),
+        strides_in_bytes(f_order.strides()),
         memory_order(&f_order)
     );
     let same_values = c_order == f_order;
 
+    // %%
     // A transpose is the same buffer with the strides swapped: no allocation, no copy.
     // (The strides are copied into a fixed array: collecting them into a Vec would allocate.)
     let (transposed, stats) = count_allocations(|| {
@@ -79,6 +83,7 @@ fn main() -> Outcome {
         &[("transpose_allocations", stats.allocations as f64)],
     );
 
+    // %%
     // as_standard_layout borrows a row-major array as it is and copies anything else. The counting
     // allocator shows which happened, and the CowArray it returns says so too.
     let (borrowed, kept) = count_allocations(|| c_order.as_standard_layout().is_view())?;
@@ -107,13 +112,13 @@ fn main() -> Outcome {
         f_order.as_slice_memory_order().is_some()
     );
 
+    // %%
     // Traversal. Sum a large row-major matrix visiting rows first (memory order, stride 1) and
     // columns first (each step jumps a whole row of n·8 bytes). The same loops over the transposed
     // view swap the roles. ndarray's own `sum` always follows memory order.
-    let n = lesson.pick(4096, 2048);
-    let runs = lesson.pick(7, 5);
+    let n: usize = lesson.pick(4096, 2048);
+    let runs: usize = lesson.pick(7, 5);
     let m = Array2::from_shape_fn((n, n), |(i, j)| ((i ^ j) % 7) as f64);
-    let t = m.t();
     let cases = [
         (
             "rows first, row-major",
@@ -125,7 +130,7 @@ fn main() -> Outcome {
         ),
         (
             "rows first, transposed view",
-            best_of(runs, || sum_rows_first(&t)),
+            best_of(runs, || sum_rows_first(&m.t())),
         ),
         ("ndarray sum (memory order)", best_of(runs, || m.sum())),
     ];
@@ -142,12 +147,13 @@ fn main() -> Outcome {
     let against = cases[1].1.secs() / with_layout.secs();
     lesson.metric("against_layout_slowdown", against);
 
+    // %%
     // All four visit the same n² numbers; with small integers every partial sum is exact, so the
     // totals must agree exactly whatever the order.
     let totals = [
         sum_rows_first(&m.view()),
         sum_columns_first(&m.view()),
-        sum_rows_first(&t),
+        sum_rows_first(&m.t()),
         m.sum(),
     ];
     // The headline: a matrix far larger than the caches, summed against its layout, costs a

@@ -32,6 +32,7 @@ fn max_abs_diff<'a>(a: impl Iterator<Item = &'a f64>, b: impl Iterator<Item = &'
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
+    // %%
     // Construction. Like np.zeros, np.linspace, np.array and np.fromfunction, each of these builds
     // an owned array with a shape known at run time and an element type known at compile time.
     let zeros = Array2::<f64>::zeros((2, 3));
@@ -44,19 +45,26 @@ fn main() -> Outcome {
     );
     println!("from_shape_fn (10·i + j):\n{table}");
 
+    // %%
     // The iris measurements arrive as a 150 × 4 matrix (sepal length, sepal width, petal
     // length, petal width, in cm) and a vector of species indices.
-    let iris = datasets::iris()?;
-    let x = &iris.features;
+    let datasets::Labelled {
+        features: x,
+        target: species,
+        classes,
+        feature_names,
+        ..
+    } = datasets::iris()?;
     println!(
         "\niris: shape {:?}, features {:?}",
         x.shape(),
-        iris.feature_names
+        feature_names
     );
 
+    // %%
     // Element-wise arithmetic works on whole arrays: scale to millimetres, multiply two columns
     // for a petal "area", and apply a function to every element with mapv (NumPy's ufuncs).
-    let millimetres = x * 10.0;
+    let millimetres = &x * 10.0;
     let petal_area = &x.column(2) * &x.column(3);
     let log_x = x.mapv(f64::ln);
     println!(
@@ -66,6 +74,7 @@ fn main() -> Outcome {
         log_x.row(0)
     );
 
+    // %%
     // Reductions along an axis. Axis(0) runs down the rows, giving one value per column (NumPy's
     // axis=0); Axis(1) runs along each row, giving one value per sample.
     let column_means = x.mean_axis(Axis(0)).expect("iris has rows");
@@ -75,18 +84,20 @@ fn main() -> Outcome {
     println!("column std   {column_std:.3}");
     println!("row sums of the first five {:.1}", row_sums.slice(s![..5]));
 
+    // %%
     // Group means: select the rows of each species and reduce them.
-    let species_means = Array2::from_shape_fn((iris.classes.len(), x.ncols()), |(c, j)| {
-        let rows: Vec<usize> = (0..x.nrows()).filter(|&i| iris.target[i] == c).collect();
+    let species_means = Array2::from_shape_fn((classes.len(), x.ncols()), |(c, j)| {
+        let rows: Vec<usize> = (0..x.nrows()).filter(|&i| species[i] == c).collect();
         x.select(Axis(0), &rows)
             .column(j)
             .mean()
             .expect("every species has rows")
     });
-    for (c, name) in iris.classes.iter().enumerate() {
+    for (c, name) in classes.iter().enumerate() {
         println!("{name:<11} means {:.3}", species_means.row(c));
     }
 
+    // %%
     // The same statistics from a Vec<Vec<f64>>, the structure a Python list of lists maps to.
     let nested: Vec<Vec<f64>> = x.rows().into_iter().map(|r| r.to_vec()).collect();
     let mut nested_means = vec![0.0; x.ncols()];
@@ -100,6 +111,7 @@ fn main() -> Outcome {
         .for_each(|m| *m /= nested.len() as f64);
     let nested_row_sums: Vec<f64> = nested.iter().map(|r| r.iter().sum()).collect();
 
+    // %%
     // Both add the same numbers, possibly in a different order, so they may differ only by
     // rounding: at most (number of terms) × machine epsilon × the largest magnitude involved.
     let mean_gap = max_abs_diff(column_means.iter(), nested_means.iter());
@@ -115,6 +127,7 @@ fn main() -> Outcome {
         &[("mean_gap", mean_gap), ("row_sum_gap", row_gap), ("tolerance", tolerance)],
     );
 
+    // %%
     // Memory: an Array2 is one buffer, a Vec<Vec<f64>> one buffer per row plus the outer vector.
     // The counting allocator counts the allocations each construction makes.
     let (array, array_stats) = count_allocations(|| Array2::from_shape_fn(x.dim(), |ij| x[ij]))?;
@@ -144,13 +157,14 @@ fn main() -> Outcome {
     );
     drop(nested_copy);
 
+    // %%
     // Cost of the nested structure at scale: summing a large matrix stored both ways. The Array2
     // sum walks one buffer; the nested sum follows a pointer per row. Reported, not asserted: the
     // gap depends on the machine, and benches/numpy.rs measures it with criterion.
-    let n = lesson.pick(2000, 400);
+    let n: usize = lesson.pick(2000, 400);
     let big: Array2<f64> = Array2::from_shape_fn((n, n), |(i, j)| ((i * 7 + j * 3) % 11) as f64);
     let big_nested: Vec<Vec<f64>> = big.rows().into_iter().map(|r| r.to_vec()).collect();
-    let runs = lesson.pick(10, 5);
+    let runs: usize = lesson.pick(10, 5);
     let t_array = best_of(runs, || big.sum());
     let t_nested = best_of(runs, || lessons_arrays::sum_nested(&big_nested));
     println!(
@@ -163,16 +177,17 @@ fn main() -> Outcome {
     lesson.metric("sum_nested_s", t_nested.secs());
     lesson.metric("matrix_side", n as f64);
 
+    // %%
     // The figure: petal length against petal width, one colour per species, with the species
     // means (a reduction per group) drawn as crosses.
     figure!(lesson, "iris_petals", plot::SIZE, |root| {
         let mut chart = plot::chart(&root, "Iris petals, with each species' mean")
             .build_cartesian_2d(0.5..7.5, 0.0..2.8)?;
         plot::axes(&mut chart, "petal length (cm)", "petal width (cm)")?;
-        for (c, name) in iris.classes.iter().enumerate() {
+        for (c, name) in classes.iter().enumerate() {
             let colour = plot::color(c);
             let points = (0..x.nrows())
-                .filter(|&i| iris.target[i] == c)
+                .filter(|&i| species[i] == c)
                 .map(|i| Circle::new((x[[i, 2]], x[[i, 3]]), 4, colour.mix(0.7).filled()));
             chart
                 .draw_series(points)?

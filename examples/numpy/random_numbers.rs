@@ -25,23 +25,27 @@ use plotters::prelude::*;
 use rand::Rng;
 use rand_distr::{Exp, Normal, Poisson, Uniform};
 
+/// The first five uniform numbers of the generator a run with `--seed seed` gets: ChaCha8
+/// seeded from the number.
+fn first_draws(seed: u64) -> Vec<f64> {
+    let mut rng = harness::lesson::generator(seed, 0);
+    (0..5).map(|_| rng.r#gen::<f64>()).collect()
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
     let seed = lesson.seed();
 
+    // %%
     // Reproducibility: two generators from the same seed produce the same stream; a different
     // seed produces a different one.
-    let draw = |seed: u64| -> Vec<f64> {
-        // The generator a run with `--seed seed` gets: ChaCha8 seeded from the number.
-        let mut rng = harness::lesson::generator(seed, 0);
-        (0..5).map(|_| rng.r#gen::<f64>()).collect()
-    };
-    let (first, again, other) = (draw(seed), draw(seed), draw(seed + 1));
+    let (first, again, other) = (first_draws(seed), first_draws(seed), first_draws(seed + 1));
     println!(
         "seed {seed}: {first:.4?}\nseed {seed} again: {again:.4?}\nseed {}: {other:.4?}",
         seed + 1
     );
 
+    // %%
     // Independent streams: the harness seeds one generator per part of a lesson, numbered. Drawing
     // more from stream 1 leaves stream 2 untouched.
     let mut s1 = lesson.rng(1);
@@ -58,25 +62,25 @@ fn main() -> Outcome {
         &[],
     );
 
+    // %%
     // Distributions and their moments. For each, draw n samples and compare the sample mean and
     // variance with theory. The standard error of a mean is σ/√n; of a variance it is
     // √((μ₄ − σ⁴)/n), with μ₄ the fourth central moment. A deviation beyond 4 standard errors has
     // probability below 1e-4 per check, so the claim fails only if the generator is wrong.
-    let n = lesson.pick(1_000_000, 100_000);
+    let n: usize = lesson.pick(1_000_000, 100_000);
     let mut rng = lesson.rng(3);
     // (name, samples, mean, variance, fourth central moment)
     let normal = Array1::random_using(n, Normal::new(3.0, 2.0)?, &mut rng);
     let exponential = Array1::random_using(n, Exp::new(0.5)?, &mut rng);
     let uniform = Array1::random_using(n, Uniform::new(-1.0, 1.0), &mut rng);
     let poisson = Array1::random_using(n, Poisson::new(4.0)?, &mut rng);
-    let cases: [(&str, &Array1<f64>, f64, f64, f64); 4] = [
+    let mut worst_z = 0.0_f64;
+    for (name, x, mean, var, mu4) in [
         ("Normal(3, 2)", &normal, 3.0, 4.0, 3.0 * 16.0),
         ("Exp(rate 0.5)", &exponential, 2.0, 4.0, 9.0 * 16.0),
         ("Uniform(-1, 1)", &uniform, 0.0, 1.0 / 3.0, 1.0 / 5.0),
         ("Poisson(4)", &poisson, 4.0, 4.0, 4.0 * (1.0 + 3.0 * 4.0)),
-    ];
-    let mut worst_z = 0.0_f64;
-    for (name, x, mean, var, mu4) in cases {
+    ] {
         let m = x.mean().unwrap_or(f64::NAN);
         let v = x.var(1.0);
         let z_mean = (m - mean) / (var / n as f64).sqrt();
@@ -95,6 +99,7 @@ fn main() -> Outcome {
         &[("worst_z", worst_z), ("n", n as f64)],
     );
 
+    // %%
     // Monte Carlo π: the share of uniform points in the unit square that fall inside the quarter
     // circle, times 4. Repeat each size many times on independent streams and take the
     // root-mean-square error; then fit the slope of log(error) against log(n).
@@ -102,7 +107,7 @@ fn main() -> Outcome {
         vec![100, 1_000, 10_000, 100_000, 1_000_000],
         vec![100, 1_000, 10_000, 100_000],
     );
-    let repeats = lesson.pick(100, 50);
+    let repeats: usize = lesson.pick(100, 50);
     let mut errors = Vec::new();
     for &size in &sizes {
         let mse = (0..repeats)
@@ -160,8 +165,9 @@ fn main() -> Outcome {
         .draw(&root)?;
     })?;
 
+    // %%
     // Histogram of the normal samples against the density they were drawn from.
-    let bins = 60;
+    let bins: usize = 60;
     let (lo, hi) = (-5.0, 11.0);
     let width = (hi - lo) / bins as f64;
     let mut counts = vec![0usize; bins];
@@ -170,9 +176,9 @@ fn main() -> Outcome {
             counts[((v - lo) / width) as usize] += 1;
         }
     }
-    let density =
-        |x: f64| (-(x - 3.0).powi(2) / 8.0).exp() / (2.0 * (2.0 * std::f64::consts::PI).sqrt());
     figure!(lesson, "normal_histogram", plot::SIZE, |root| {
+        let density =
+            |x: f64| (-(x - 3.0).powi(2) / 8.0).exp() / (2.0 * (2.0 * std::f64::consts::PI).sqrt());
         let mut chart = plot::chart(
             &root,
             &format!("{n} draws from Normal(3, 2) against its density"),

@@ -32,28 +32,28 @@ static ALLOC: CountingAllocator = CountingAllocator;
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
+    // %%
     // Arrays large enough to spill out of every cache level: three of 16 M doubles (384 MB) in
     // full mode, 4 M (96 MB) in quick mode.
-    let n = lesson.pick(16 << 20, 4 << 20);
-    let runs = lesson.pick(10, 5);
+    let n: usize = lesson.pick(16 << 20, 4 << 20);
+    let runs: usize = lesson.pick(10, 5);
     let mut rng = lesson.rng(1);
     let x = Array1::random_using(n, Uniform::new(-1.0, 1.0), &mut rng);
     let y = Array1::random_using(n, Uniform::new(-1.0, 1.0), &mut rng);
     let a = 1.5;
-    let (xs, ys) = (
-        x.as_slice().expect("contiguous"),
-        y.as_slice().expect("contiguous"),
-    );
     println!(
         "{} threads; arrays of {n} doubles ({} each)",
         rayon::current_num_threads(),
         measure::bytes(8.0 * n as f64)
     );
 
+    // %%
     // The machine's memory bandwidth, measured two ways: a copy (read 8 bytes, write 8 bytes per
     // element) and a read-only sum. These are the ceilings for streaming kernels.
     let mut dst = vec![0.0; n];
-    let t_copy = best_of(runs, || dst.copy_from_slice(xs));
+    let t_copy = best_of(runs, || {
+        dst.copy_from_slice(x.as_slice().expect("contiguous"))
+    });
     let t_read = best_of(runs, || x.sum());
     let copy_gbs = t_copy.rate(16.0 * n as f64) / 1e9;
     let read_gbs = t_read.rate(8.0 * n as f64) / 1e9;
@@ -61,25 +61,33 @@ fn main() -> Outcome {
     lesson.metric("copy_bandwidth_gbs", copy_gbs);
     lesson.metric("read_bandwidth_gbs", read_gbs);
 
+    // %%
     // The triad, six ways. Each asks for 24 bytes per element (read x and y, write z). The CPU
     // moves 32: before writing a cache line of z it reads it in (write-allocate), while a large
     // copy uses streaming stores that skip that read. That is why a triad can show more "GB/s"
     // than the copy: the copy's figure is closer to the true traffic.
     let mut z = vec![0.0; n];
     let mut za = Array1::<f64>::zeros(n);
-    let mut results: Vec<(&str, measure::Timing, Vec<f64>)> = Vec::new();
-    let t = best_of(runs, || triad_indexed(&mut z, a, xs, ys));
-    results.push(("indexed loop", t, z.clone()));
-    let t = best_of(runs, || triad_iter(&mut z, a, xs, ys));
-    results.push(("iterator zip", t, z.clone()));
-    let t = best_of(runs, || triad_chunked(&mut z, a, xs, ys));
-    results.push(("chunks of 8", t, z.clone()));
-    let t = best_of(runs, || triad_zip(za.view_mut(), a, x.view(), y.view()));
-    results.push(("ndarray Zip", t, za.to_vec()));
-    let t = best_of(runs, || triad_rayon(za.view_mut(), a, x.view(), y.view()));
-    results.push(("Zip + rayon", t, za.to_vec()));
-    let t = best_of(runs, || &x * a + &y);
-    results.push(("&x * a + &y", t, (&x * a + &y).to_vec()));
+    let mut results: Vec<(&'static str, measure::Timing, Vec<f64>)> = Vec::new();
+    {
+        // Plain slices for the loop kernels; they borrow x and y, so they stay in this block.
+        let (xs, ys) = (
+            x.as_slice().expect("contiguous"),
+            y.as_slice().expect("contiguous"),
+        );
+        let t = best_of(runs, || triad_indexed(&mut z, a, xs, ys));
+        results.push(("indexed loop", t, z.clone()));
+        let t = best_of(runs, || triad_iter(&mut z, a, xs, ys));
+        results.push(("iterator zip", t, z.clone()));
+        let t = best_of(runs, || triad_chunked(&mut z, a, xs, ys));
+        results.push(("chunks of 8", t, z.clone()));
+        let t = best_of(runs, || triad_zip(za.view_mut(), a, x.view(), y.view()));
+        results.push(("ndarray Zip", t, za.to_vec()));
+        let t = best_of(runs, || triad_rayon(za.view_mut(), a, x.view(), y.view()));
+        results.push(("Zip + rayon", t, za.to_vec()));
+        let t = best_of(runs, || &x * a + &y);
+        results.push(("&x * a + &y", t, (&x * a + &y).to_vec()));
+    }
 
     let baseline = results[0].1;
     for (name, t, _) in &results {
@@ -93,12 +101,12 @@ fn main() -> Outcome {
         lesson.metric(format!("triad_gbs_{name}"), gbs);
     }
 
+    // %%
     // Every variant computes a·x[i] + y[i] with the same two operations per element, so the
     // results must be identical to the last bit (no reordering of sums is involved).
-    let reference = &results[0].2;
-    let mismatches: Vec<&str> = results
+    let mismatches: Vec<&'static str> = results
         .iter()
-        .filter(|r| &r.2 != reference)
+        .filter(|r| r.2 != results[0].2)
         .map(|r| r.0)
         .collect();
     lesson.claim(
@@ -115,13 +123,19 @@ fn main() -> Outcome {
         &[("variants", results.len() as f64)],
     );
 
+    // %%
     // What the NumPy-style expression costs beyond time: it allocates the result on every call
     // (ndarray reuses the temporary of `&x * a` for the `+ &y`); a fresh allocation this large
     // comes straight from the operating system, which zero-fills each new page on first touch.
     // The in-place kernels reuse the output buffer and allocate nothing.
     let (_, expression) = count_allocations(|| &x * a + &y)?;
     let (_, in_place) = count_allocations(|| {
-        triad_iter(&mut z, a, xs, ys);
+        triad_iter(
+            &mut z,
+            a,
+            x.as_slice().expect("contiguous"),
+            y.as_slice().expect("contiguous"),
+        );
         triad_zip(za.view_mut(), a, x.view(), y.view());
     })?;
     lesson.claim(
@@ -136,6 +150,7 @@ fn main() -> Outcome {
         &[("expression_bytes", expression.allocated as f64), ("in_place_allocations", in_place.allocations as f64)],
     );
 
+    // %%
     // The headline, asserted as a large ratio of best times: the expression that allocates its
     // result per call against the same arithmetic written into an existing array with Zip.
     let zip_time = results[3].1;

@@ -34,9 +34,10 @@ fn main() -> Outcome {
         vec![100, 1_000, 10_000, 100_000, 1_000_000],
         vec![100, 1_000, 10_000, 100_000],
     );
-    let queries = lesson.pick(2_000, 400);
+    let queries: usize = lesson.pick(2_000, 400);
     let mut rng = lesson.rng(1);
 
+    // %%
     // Part 1: Counter and defaultdict are the entry API. Count the words of this project's own
     // answers (the catalogue), then check the counts against a second, independent method: sort
     // every word and measure the runs of equal words.
@@ -51,53 +52,57 @@ fn main() -> Outcome {
         .filter(|w| w.len() > 3)
         .map(str::to_lowercase)
         .collect();
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for w in &words {
-        *counts.entry(w.as_str()).or_insert(0) += 1;
-    }
-    let mut sorted: Vec<&str> = words.iter().map(String::as_str).collect();
-    sorted.sort_unstable();
-    let runs: BTreeMap<&str, usize> = sorted
-        .chunk_by(|a, b| a == b)
-        .map(|run| (run[0], run.len()))
-        .collect();
-    let same = runs.len() == counts.len() && runs.iter().all(|(w, n)| counts.get(w) == Some(n));
-
-    // heapq.nlargest is a BinaryHeap of at most k entries, smallest on top (via Reverse).
-    let mut top: BinaryHeap<Reverse<(usize, &str)>> = BinaryHeap::new();
-    for (w, &n) in &counts {
-        top.push(Reverse((n, *w)));
-        if top.len() > 8 {
-            top.pop();
+    // The counts borrow the words (no key is copied), so they live inside this block.
+    {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for w in &words {
+            *counts.entry(w.as_str()).or_insert(0) += 1;
         }
-    }
-    let mut top: Vec<(usize, &str)> = top.into_iter().map(|Reverse(p)| p).collect();
-    top.sort_by(|a, b| b.cmp(a));
-    println!(
-        "{} words (longer than 3 letters) in the catalogue's answers, {} distinct; most common: {}",
-        words.len(),
-        counts.len(),
-        top.iter()
-            .map(|(n, w)| format!("{w} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    // A deque keeps a sliding window: push at the back, pop at the front, both O(1).
-    let mut window: VecDeque<&str> = VecDeque::with_capacity(5);
-    for w in &words {
-        if window.len() == 5 {
-            window.pop_front();
-        }
-        window.push_back(w);
-    }
-    println!("the last five words, from a VecDeque window: {:?}", window);
-    lesson.claim(
-        "the entry-API counter equals a sort-and-count of the same words",
-        same,
-        format!("{} distinct words, every count equal", runs.len()),
-        &[("distinct_words", counts.len() as f64)],
-    );
+        let mut sorted: Vec<&str> = words.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        let runs: BTreeMap<&str, usize> = sorted
+            .chunk_by(|a, b| a == b)
+            .map(|run| (run[0], run.len()))
+            .collect();
+        let same = runs.len() == counts.len() && runs.iter().all(|(w, n)| counts.get(w) == Some(n));
 
+        // heapq.nlargest is a BinaryHeap of at most k entries, smallest on top (via Reverse).
+        let mut top: BinaryHeap<Reverse<(usize, &str)>> = BinaryHeap::new();
+        for (w, &n) in &counts {
+            top.push(Reverse((n, *w)));
+            if top.len() > 8 {
+                top.pop();
+            }
+        }
+        let mut top: Vec<(usize, &str)> = top.into_iter().map(|Reverse(p)| p).collect();
+        top.sort_by(|a, b| b.cmp(a));
+        println!(
+            "{} words (longer than 3 letters) in the catalogue's answers, {} distinct; most common: {}",
+            words.len(),
+            counts.len(),
+            top.iter()
+                .map(|(n, w)| format!("{w} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        // A deque keeps a sliding window: push at the back, pop at the front, both O(1).
+        let mut window: VecDeque<&str> = VecDeque::with_capacity(5);
+        for w in &words {
+            if window.len() == 5 {
+                window.pop_front();
+            }
+            window.push_back(w);
+        }
+        println!("the last five words, from a VecDeque window: {:?}", window);
+        lesson.claim(
+            "the entry-API counter equals a sort-and-count of the same words",
+            same,
+            format!("{} distinct words, every count equal", runs.len()),
+            &[("distinct_words", counts.len() as f64)],
+        );
+    }
+
+    // %%
     // Part 2: membership. Each structure holds the same n random keys; half the queries are keys
     // it holds, half are not, so a scan cannot always stop early.
     let mut linear = Vec::new();

@@ -54,8 +54,9 @@ fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
     // The claim is about ten million items; quick mode keeps the size and repeats less.
     let n: u64 = 10_000_000;
-    let runs = lesson.pick(5, 2);
+    let runs: usize = lesson.pick(5, 2);
 
+    // %%
     // A comprehension and a generator expression are the same chain, with and without collect.
     let squares: Vec<u64> = (1..=10).filter(|x| x % 2 == 1).map(|x| x * x).collect();
     println!("[x*x for x in range(1, 11) if x % 2 == 1] → {squares:?}");
@@ -65,15 +66,18 @@ fn main() -> Outcome {
         collatz(27).max().unwrap_or(0)
     );
 
+    // %%
     // Laziness, observed: an endless generator of 0, 1, 2, … that counts the values it yields.
     // The first five multiples of 7 are 0 … 28, so it must yield exactly 29 values and stop.
     let produced = Cell::new(0u64);
-    let naturals = std::iter::from_fn(|| {
+    let first: Vec<u64> = std::iter::from_fn(|| {
         let next = produced.get();
         produced.set(next + 1);
         Some(next)
-    });
-    let first: Vec<u64> = naturals.filter(|x| x % 7 == 0).take(5).collect();
+    })
+    .filter(|x| x % 7 == 0)
+    .take(5)
+    .collect();
     println!(
         "first five multiples of 7 from an endless generator: {first:?} (it yielded {} values)",
         produced.get()
@@ -90,6 +94,7 @@ fn main() -> Outcome {
     // (`std::iter::successors` would show 30: it computes each successor when it yields the value
     // before, one step ahead of the consumer.)
 
+    // %%
     // The memory claim: the same sum, lazily and after collecting the full list first.
     let (lazy_sum, lazy) = count_allocations(|| (0..n).filter(keep).map(square).sum::<f64>())?;
     let (eager_sum, eager) = count_allocations(|| {
@@ -119,9 +124,11 @@ fn main() -> Outcome {
         &[("lazy_peak_bytes", lazy.peak as f64), ("eager_peak_bytes", eager.peak as f64)],
     );
 
+    // %%
     // The collected version allocates once, not three times: `into_iter().filter().collect()` and a
     // map between types of the same size reuse the first list's buffer in place.
 
+    // %%
     // Laziness is also faster here: the fused loop never writes the intermediate lists to memory.
     let t_lazy = best_of(runs, || (0..n).filter(keep).map(square).sum::<f64>());
     let t_eager = best_of(runs, || {

@@ -71,28 +71,36 @@ fn seeded_digest(seed: u64, n: usize) -> String {
 
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
-    let n = lesson.pick(200_000, 20_000);
+    let n: usize = lesson.pick(200_000, 20_000);
 
+    // %%
     // The workspace's lock file and manifest, read at run time from the workspace root (not
     // compiled in: a notebook kernel compiles this code somewhere else).
     let root = harness::workspace_root();
     let lock_text = harness::catalogue::read_text(&root.join("Cargo.lock"))?;
     let manifest_text = harness::catalogue::read_text(&root.join("Cargo.toml"))?;
 
+    // %%
     // The lock is TOML: one [[package]] table per crate version in the build graph.
     let lock: toml::Table = toml::from_str(&lock_text).context("Cargo.lock does not parse")?;
+    // (The tables are copied out of the parsed file as owned values, which a notebook keeps from
+    // one step to the next; they are small.)
     let packages = lock
         .get("package")
         .and_then(|p| p.as_array())
-        .context("Cargo.lock has no [[package]] tables")?;
-    let mut versions: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for package in packages {
+        .context("Cargo.lock has no [[package]] tables")?
+        .clone();
+    let mut versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for package in &packages {
         let name = package.get("name").and_then(|v| v.as_str()).unwrap_or("?");
         let version = package
             .get("version")
             .and_then(|v| v.as_str())
             .unwrap_or("?");
-        versions.entry(name).or_default().push(version);
+        versions
+            .entry(name.to_string())
+            .or_default()
+            .push(version.to_string());
     }
     let checksums = packages
         .iter()
@@ -108,6 +116,7 @@ fn main() -> Outcome {
         checksums
     );
 
+    // %%
     // What the manifest asks for, next to what the lock resolved.
     let manifest: toml::Table =
         toml::from_str(&manifest_text).context("Cargo.toml does not parse")?;
@@ -115,16 +124,18 @@ fn main() -> Outcome {
         .get("workspace")
         .and_then(|w| w.get("dependencies"))
         .and_then(|d| d.as_table())
-        .context("no [workspace.dependencies]")?;
+        .context("no [workspace.dependencies]")?
+        .clone();
     // Who depends on what: each lock entry lists its dependencies as `name` (when one version
     // exists) or `name version`. Workspace packages are the entries without a `source`.
-    let workspace: Vec<&str> = packages
+    let workspace: Vec<String> = packages
         .iter()
         .filter(|p| p.get("source").is_none())
         .filter_map(|p| p.get("name").and_then(|v| v.as_str()))
+        .map(str::to_string)
         .collect();
-    let mut dependents: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
-    for package in packages {
+    let mut dependents: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for package in &packages {
         let user = package.get("name").and_then(|v| v.as_str()).unwrap_or("?");
         for dependency in package
             .get("dependencies")
@@ -140,23 +151,26 @@ fn main() -> Outcome {
                 None => versions
                     .get(name)
                     .and_then(|v| v.first())
-                    .copied()
-                    .unwrap_or("?"),
+                    .map_or("?", String::as_str),
             };
-            dependents.entry((name, version)).or_default().push(user);
+            dependents
+                .entry((name.to_string(), version.to_string()))
+                .or_default()
+                .push(user.to_string());
         }
     }
 
+    // %%
     // A second version of a stack crate is harmless only if no stack crate and no workspace
     // package uses it: then no value of that version ever meets ours. tract (the ONNX lesson's
     // runtime) is built on ndarray 0.17, and the lesson hands it plain slices.
     println!("\n{:<22} {:<14} resolved", "crate", "requirement");
-    let mut once = 0;
+    let mut once: usize = 0;
     let mut split = Vec::new();
     let mut private = Vec::new();
     let mut table = String::from("crate,requirement,resolved\n");
     for name in STACK {
-        let resolved = versions.get(name).cloned().unwrap_or_default();
+        let resolved = versions.get(*name).cloned().unwrap_or_default();
         let requirement = match wanted.get(*name) {
             Some(toml::Value::String(v)) => v.clone(),
             Some(toml::Value::Table(t)) => t
@@ -168,24 +182,22 @@ fn main() -> Outcome {
         };
         println!("{name:<22} {requirement:<14} {}", resolved.join(", "));
         table.push_str(&format!("{name},{requirement},{}\n", resolved.join(" ")));
+        let users_of = |version: &str| dependents.get(&(name.to_string(), version.to_string()));
         let shared: Vec<&str> = resolved
             .iter()
-            .copied()
+            .map(String::as_str)
             .filter(|version| {
-                dependents.get(&(*name, *version)).is_some_and(|users| {
+                users_of(version).is_some_and(|users| {
                     users
                         .iter()
-                        .any(|u| STACK.contains(u) || workspace.contains(u))
+                        .any(|u| STACK.contains(&u.as_str()) || workspace.contains(u))
                 })
             })
             .collect();
         if shared.len() == 1 {
             once += 1;
             for version in resolved.iter().filter(|v| **v != shared[0]) {
-                let users = dependents
-                    .get(&(*name, *version))
-                    .cloned()
-                    .unwrap_or_default();
+                let users = users_of(version).cloned().unwrap_or_default();
                 private.push(format!("{name} {version} (only {})", users.join(", ")));
             }
         } else {
@@ -201,14 +213,19 @@ fn main() -> Outcome {
         );
     }
 
+    // %%
     // The same table as a CSV file, the lesson's evidence to keep.
     let table_path = lesson.out_file("stack_versions.csv");
     std::fs::write(&table_path, table)?;
     lesson.record(ArtefactKind::Table, &table_path)?;
 
+    // %%
     // `cargo tree -d` in miniature: crates that resolved to more than one version.
-    let duplicated: Vec<(&&str, &Vec<&str>)> =
-        versions.iter().filter(|(_, v)| v.len() > 1).collect();
+    let duplicated: Vec<(String, Vec<String>)> = versions
+        .iter()
+        .filter(|(_, v)| v.len() > 1)
+        .map(|(name, v)| (name.clone(), v.clone()))
+        .collect();
     println!(
         "\ncrates with more than one version in the lock ({}):",
         duplicated.len()
@@ -245,6 +262,7 @@ fn main() -> Outcome {
         &[("stack_crates_resolved_once", once as f64)],
     );
 
+    // %%
     // Reproducible results need more than pinned versions: every random draw must come from a
     // seeded generator. The same seed gives the same bytes; another seed does not.
     let first = seeded_digest(lesson.seed(), n);

@@ -6,11 +6,18 @@
 //! * an unindented line `// %%` (optionally `// %% a title`) starts a new code cell;
 //! * a line `// %% [markdown]` starts a markdown cell made of the `//` comment lines after it;
 //! * without markers, every top-level item (a blank line followed by an unindented line) starts a
-//!   new code cell, so `use` lines, helper functions and `main` land in cells of their own.
+//!   new code cell, so `use` lines and helper functions land in cells of their own;
+//! * inside `main`, a line `    // %%` starts a step: the `//` comment lines right after it become
+//!   a markdown cell (the step's prose) and the code down to the next step a code cell, moved one
+//!   indent to the left. The notebook then has no `main` at all: the kernel runs the steps one
+//!   cell at a time, and the values one step makes are there for the next (the kernel keeps every
+//!   top-level `let` that owns its value). The signature, the closing brace and the final `Ok(())`
+//!   are the only lines of the lesson a notebook leaves out.
 //!
-//! Two generated code cells are tagged `workbook-setup`: the evcxr `:dep` lines that make the
-//! project's crates available, and the final call of `main`. Every other code cell is the source,
-//! line for line: [`Notebook::source_code`] joins them, and [`lesson_code`] is what they must equal.
+//! Generated code cells are tagged `workbook-setup`: the evcxr `:dep` lines that make the
+//! project's crates available, the lesson's settings, and (for a `main` without steps) the call of
+//! `main`. Every other code cell is the source, line for line: [`Notebook::source_code`] joins
+//! them, and [`lesson_code`] is what they must equal.
 
 use serde_json::{Value, json};
 
@@ -48,10 +55,14 @@ pub struct Notebook {
 /// The lines of a lesson that belong in code cells: everything but the `//!` header and the cell
 /// markers. The notebook's lesson cells must join to exactly this.
 pub fn lesson_code(source: &str) -> String {
-    let mut lines = body_lines(source);
+    let lines: Vec<&str> = body_lines(source).collect();
+    let (items, main_body) = match stepped_main(&lines) {
+        Some(main) => (&lines[..main.start], Some(&lines[main.start + 1..main.end])),
+        None => (&lines[..], None),
+    };
     let mut code = Vec::new();
     let mut in_markdown = false;
-    for line in lines.by_ref() {
+    for &line in items {
         match marker(line) {
             Some(Marker::Markdown) => in_markdown = true,
             Some(Marker::Code) => in_markdown = false,
@@ -62,7 +73,108 @@ pub fn lesson_code(source: &str) -> String {
             }
         }
     }
+    // A stepped main: its body one indent to the left, without the step markers, the prose right
+    // after each marker and the final `Ok(())`.
+    let body: Vec<&str> = main_body
+        .unwrap_or_default()
+        .iter()
+        .map(|l| outdent(l))
+        .collect();
+    let last = body.iter().rposition(|l| !l.trim().is_empty());
+    let mut in_prose = false;
+    for (i, &line) in body.iter().enumerate() {
+        let prose = in_prose && line.starts_with("//");
+        let final_ok = Some(i) == last && line == "Ok(())";
+        if step_marker(line).is_some() {
+            in_prose = true;
+        } else if !(prose || final_ok) {
+            in_prose = false;
+            code.push(line);
+        }
+    }
     collapse_blank(&code.join("\n"))
+}
+
+/// Where `main` starts and ends (the lines `fn main(…` and its closing `}`), if its body is split
+/// into steps by `    // %%` lines.
+struct SteppedMain {
+    start: usize,
+    end: usize,
+}
+
+fn stepped_main(lines: &[&str]) -> Option<SteppedMain> {
+    let start = lines.iter().position(|l| l.starts_with("fn main("))?;
+    let end = (start..lines.len()).find(|&i| lines[i] == "}")?;
+    lines[start + 1..end]
+        .iter()
+        .any(|l| l.strip_prefix("    ").and_then(step_marker).is_some())
+        .then_some(SteppedMain { start, end })
+}
+
+/// A line of main's body, one indent (four spaces) to the left.
+fn outdent(line: &str) -> &str {
+    line.strip_prefix("    ").unwrap_or(line.trim_start())
+}
+
+/// The title of a step marker (`// %%` or `// %% a title`; empty without one).
+fn step_marker(line: &str) -> Option<&str> {
+    let rest = line.trim_end().strip_prefix("// %%")?;
+    (rest.is_empty() || rest.starts_with(' ')).then(|| rest.trim())
+}
+
+/// Ends the code cell being gathered: its lines, blank lines at both ends trimmed, become a code
+/// cell unless nothing is left.
+fn flush_code(cells: &mut Vec<Cell>, lines: &mut Vec<&str>) {
+    let code = trim_blank(lines);
+    if !code.is_empty() {
+        cells.push(Cell {
+            kind: CellKind::Code,
+            source: code.join("\n"),
+            setup: false,
+        });
+    }
+    lines.clear();
+}
+
+/// The cells of a stepped main's body: the code before the first step, then for each step its
+/// prose (a markdown cell, with the marker's title as a heading) and its code.
+fn step_cells(body: &[&str]) -> Vec<Cell> {
+    let body: Vec<&str> = body.iter().map(|l| outdent(l)).collect();
+    let mut cells = Vec::new();
+    let mut code: Vec<&str> = Vec::new();
+    let mut prose: Option<Vec<String>> = None;
+    for (i, &line) in body.iter().enumerate() {
+        if let Some(title) = step_marker(line) {
+            flush_code(&mut cells, &mut code);
+            prose = Some(if title.is_empty() {
+                Vec::new()
+            } else {
+                vec![format!("### {title}"), String::new()]
+            });
+            continue;
+        }
+        if let Some(text) = prose.as_mut() {
+            if let Some(comment) = line.strip_prefix("//") {
+                text.push(comment.strip_prefix(' ').unwrap_or(comment).to_string());
+                continue;
+            }
+            let text = prose.take().unwrap_or_default();
+            if !text.is_empty() {
+                cells.push(Cell {
+                    kind: CellKind::Markdown,
+                    source: text.join("\n").trim().to_string(),
+                    setup: false,
+                });
+            }
+        }
+        // The body's final `Ok(())` returns from main, which a notebook does not have.
+        if line == "Ok(())" && body[i + 1..].iter().all(|l| l.trim().is_empty()) {
+            continue;
+        }
+        code.push(line);
+    }
+    flush_code(&mut cells, &mut code);
+    cells
 }
 
 /// Trims blank lines at both ends and collapses each run of blank lines into one, so that cell
@@ -195,23 +307,17 @@ impl Notebook {
             setup: true,
         });
 
-        let lines: Vec<&str> = body_lines(source).collect();
+        let all_lines: Vec<&str> = body_lines(source).collect();
+        let stepped = stepped_main(&all_lines);
+        let lines = match &stepped {
+            Some(main) => &all_lines[..main.start],
+            None => &all_lines[..],
+        };
         let mut current: Vec<&str> = Vec::new();
         let mut markdown: Option<Vec<&str>> = None;
-        let flush = |cells: &mut Vec<Cell>, current: &mut Vec<&str>| {
-            let code = trim_blank(current);
-            if !code.is_empty() {
-                cells.push(Cell {
-                    kind: CellKind::Code,
-                    source: code.join("\n"),
-                    setup: false,
-                });
-            }
-            current.clear();
-        };
         for (i, line) in lines.iter().enumerate() {
             if let Some(m) = marker(line) {
-                flush(&mut cells, &mut current);
+                flush_code(&mut cells, &mut current);
                 if let Marker::Markdown = m {
                     markdown = Some(Vec::new());
                 }
@@ -237,7 +343,7 @@ impl Notebook {
                 && !line.starts_with('}')
                 && !line.starts_with(')');
             if item_start && !trim_blank(&current).is_empty() {
-                flush(&mut cells, &mut current);
+                flush_code(&mut cells, &mut current);
             }
             current.push(line);
         }
@@ -248,12 +354,15 @@ impl Notebook {
                 setup: false,
             });
         }
-        flush(&mut cells, &mut current);
-        cells.push(Cell {
-            kind: CellKind::Code,
-            source: "if let Err(error) = main() {\n    eprintln!(\"{error:?}\");\n}".into(),
-            setup: true,
-        });
+        flush_code(&mut cells, &mut current);
+        match stepped {
+            Some(main) => cells.extend(step_cells(&all_lines[main.start + 1..main.end])),
+            None => cells.push(Cell {
+                kind: CellKind::Code,
+                source: "if let Err(error) = main() {\n    eprintln!(\"{error:?}\");\n}".into(),
+                setup: true,
+            }),
+        }
         Ok(Notebook {
             lesson: lesson.to_string(),
             cells,
@@ -506,6 +615,44 @@ polars = "=0.52.0"
         // The JSON survives a round trip through its text.
         let back: Value = serde_json::from_str(&nb.to_text()).unwrap();
         assert_eq!(back, json);
+    }
+
+    const STEPPED: &str = "//! # Steps\n\nuse anyhow::Result;\n\nfn helper() -> f64 {\n    1.0\n}\n\nfn main() -> Result<()> {\n    let mut total = 0.0;\n\n    // %%\n    // First, *add* one.\n    // Still the first step's prose.\n    total += helper();\n    // a comment that stays in the code\n    let kept = total;\n\n    // %% The end\n    // Then print.\n\n    println!(\"{kept}\");\n    Ok(())\n}\n";
+
+    #[test]
+    fn a_main_with_steps_becomes_one_cell_per_step() {
+        let nb = Notebook::from_lesson("demo_lesson", STEPPED, MANIFEST).unwrap();
+        let cells: Vec<(CellKind, bool, &str)> = nb
+            .cells
+            .iter()
+            .map(|c| (c.kind, c.setup, c.source.as_str()))
+            .collect();
+        use CellKind::*;
+        assert_eq!(
+            cells[3..],
+            [
+                (Code, false, "use anyhow::Result;"),
+                (Code, false, "fn helper() -> f64 {\n    1.0\n}"),
+                (Code, false, "let mut total = 0.0;"),
+                (
+                    Markdown,
+                    false,
+                    "First, *add* one.\nStill the first step's prose."
+                ),
+                (
+                    Code,
+                    false,
+                    "total += helper();\n// a comment that stays in the code\nlet kept = total;"
+                ),
+                (Markdown, false, "### The end\n\nThen print."),
+                (Code, false, "println!(\"{kept}\");"),
+            ]
+        );
+        // No main, so no generated call of it.
+        assert!(!nb.cells.iter().any(|c| c.source.contains("main(")));
+        assert_eq!(nb.source_code(), lesson_code(STEPPED));
+        assert!(!lesson_code(STEPPED).contains("prose"));
+        assert!(lesson_code(STEPPED).contains("// a comment that stays"));
     }
 
     #[test]

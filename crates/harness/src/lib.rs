@@ -24,6 +24,10 @@ use std::path::{Path, PathBuf};
 
 pub use catalogue::{self, ArtefactKind, Claim, Report, workspace_root};
 pub use lesson::{Lesson, LessonArgs};
+/// The generator behind every random stream of a lesson ([`Lesson::rng`]), re-exported so that
+/// code with only this crate in hand can name its type: a notebook kernel keeps a cell's variables
+/// for the next cells only when it can write their types down.
+pub use rand_chacha::ChaCha8Rng;
 
 /// Everything a lesson usually needs, in one import.
 pub mod prelude {

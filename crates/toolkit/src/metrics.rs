@@ -273,6 +273,15 @@ pub fn accuracy<T: PartialEq>(truth: &ndarray::Array1<T>, predicted: &ndarray::A
     right as f64 / truth.len().max(1) as f64
 }
 
+/// The mean squared error (scikit-learn's `mean_squared_error`), also a score function for
+/// [`cross_val_score`](crate::cv::cross_val_score); NaN for no entries.
+pub fn mean_squared_error(truth: &ndarray::Array1<f64>, predicted: &ndarray::Array1<f64>) -> f64 {
+    (predicted - truth)
+        .mapv(|e| e * e)
+        .mean()
+        .unwrap_or(f64::NAN)
+}
+
 /// A two-sample Kolmogorov–Smirnov test: the largest gap between the two empirical distribution
 /// functions, and its asymptotic p-value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -335,6 +344,18 @@ mod tests {
     use super::*;
     use linfa::prelude::*;
     use ndarray::{Array1, array};
+
+    #[test]
+    fn mean_squared_error_averages_squared_differences() {
+        let truth = array![1.0, 2.0, 3.0];
+        let predicted = array![1.0, 4.0, 0.0];
+        assert_eq!(
+            mean_squared_error(&truth, &predicted),
+            (0.0 + 4.0 + 9.0) / 3.0
+        );
+        let empty = Array1::<f64>::zeros(0);
+        assert!(mean_squared_error(&empty, &empty).is_nan());
+    }
 
     #[test]
     fn report_matches_hand_counts() {
