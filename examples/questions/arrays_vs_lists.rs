@@ -70,14 +70,19 @@ fn py_sum(list: &PyList) -> Result<f64, String> {
     Ok(total)
 }
 
+/// The number stored at position i: the same n numbers go into every structure.
+fn stored_value(i: usize) -> f64 {
+    (i % 1000) as f64 * 0.5
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
     // Enough elements that the boxes (32 bytes each) outgrow any cache: 128 MiB of them in quick
     // mode.
-    let n = lesson.pick(10_000_000, 4_000_000);
-    let runs = lesson.pick(7, 5);
-    let value = |i: usize| (i % 1000) as f64 * 0.5;
+    let n: usize = lesson.pick(10_000_000, 4_000_000);
+    let runs: usize = lesson.pick(7, 5);
 
+    // %%
     // A list may hold anything; an array holds one type. Summing a mixed list fails at run time.
     let mixed: PyList = vec![
         Box::new(PyObject {
@@ -98,30 +103,40 @@ fn main() -> Outcome {
         std::mem::size_of::<f64>()
     );
 
+    // %%
     // Memory, counted by the allocator while each structure is built from the same n numbers.
-    let (list, list_bytes) =
-        count_allocations(|| (0..n).map(|i| py_float(value(i))).collect::<PyList>())?;
-    let (vector, vec_bytes) = count_allocations(|| (0..n).map(value).collect::<Vec<f64>>())?;
-    let (array, array_bytes) = count_allocations(|| Array1::from_shape_fn(n, value))?;
-    let per = |s: &measure::AllocStats| s.allocated as f64 / n as f64;
+    let (list, list_bytes) = count_allocations(|| {
+        (0..n)
+            .map(|i| py_float(stored_value(i)))
+            .collect::<PyList>()
+    })?;
+    let (vector, vec_bytes) = count_allocations(|| (0..n).map(stored_value).collect::<Vec<f64>>())?;
+    let (array, array_bytes) = count_allocations(|| Array1::from_shape_fn(n, stored_value))?;
     println!(
         "memory for {n} floats: list {} ({:.0} B each, {} allocations), Vec<f64> {} ({:.0} B each, {} allocation), Array1 {} ({:.0} B each, {} allocation)",
         measure::bytes(list_bytes.allocated as f64),
-        per(&list_bytes),
+        list_bytes.allocated as f64 / n as f64,
         list_bytes.allocations,
         measure::bytes(vec_bytes.allocated as f64),
-        per(&vec_bytes),
+        vec_bytes.allocated as f64 / n as f64,
         vec_bytes.allocations,
         measure::bytes(array_bytes.allocated as f64),
-        per(&array_bytes),
+        array_bytes.allocated as f64 / n as f64,
         array_bytes.allocations
     );
     // The byte counts follow from the layouts (a pointer plus a 32-byte object against 8 bytes),
     // so they are printed, not claimed; what the layout costs at run time is measured below.
-    lesson.metric("list_bytes_per_element", per(&list_bytes));
-    lesson.metric("array_bytes_per_element", per(&array_bytes));
+    lesson.metric(
+        "list_bytes_per_element",
+        list_bytes.allocated as f64 / n as f64,
+    );
+    lesson.metric(
+        "array_bytes_per_element",
+        array_bytes.allocated as f64 / n as f64,
+    );
     lesson.metric("list_allocations", list_bytes.allocations as f64);
 
+    // %%
     // Speed: the same sum three ways. The list follows a pointer and checks a tag per element and
     // adds in one dependent chain; `Vec::iter().sum()` also adds in order, one chain; ndarray's
     // `sum` keeps several partial sums so the adds overlap and vectorise (as NumPy's pairwise sum
@@ -164,7 +179,7 @@ fn main() -> Outcome {
     // objects are made at different times and sit all over the heap. Shuffling the pointers —
     // the same objects, visited in random memory order — shows what each pointer chase costs
     // when the prefetcher cannot guess the next address.
-    let mut scattered: PyList = (0..n).map(|i| py_float(value(i))).collect();
+    let mut scattered: PyList = (0..n).map(|i| py_float(stored_value(i))).collect();
     scattered.shuffle(&mut lesson.rng(1));
     let (t_in_order, t_scattered) =
         measure::best_of_interleaved(runs + 2, || py_sum(&list), || py_sum(&scattered));
@@ -193,9 +208,9 @@ fn main() -> Outcome {
     figure!(lesson, "list_vs_array", (1100, 560), |root| {
         let panels = root.split_evenly((1, 2));
         BarChart::new("Bytes per float", "bytes")
-            .bar("list", per(&list_bytes))
-            .bar("Vec<f64>", per(&vec_bytes))
-            .bar("Array1", per(&array_bytes))
+            .bar("list", list_bytes.allocated as f64 / n as f64)
+            .bar("Vec<f64>", vec_bytes.allocated as f64 / n as f64)
+            .bar("Array1", array_bytes.allocated as f64 / n as f64)
             .draw(&panels[0])?;
         BarChart::new("Sum time per float", "nanoseconds")
             .bar("list", t_list.secs() * 1e9 / n as f64)

@@ -136,20 +136,22 @@ fn score(x: &Array2<f64>, truth: &[usize], labels: Vec<usize>) -> Result<Cluster
 
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
-    let n = lesson.pick(600, 300);
+    let n: usize = lesson.pick(600, 300);
     let shapes = [
         Shape::new("blobs", 3, 0.6, blobs(n, &mut lesson.rng(1))),
         Shape::new("moons", 2, 0.2, two_moons(n, 0.06, &mut lesson.rng(2))),
         Shape::new("stretched", 3, 0.35, stretched(n, &mut lesson.rng(3))),
     ];
-    let algorithms = [
+    let algorithms: [&'static str; 4] = [
         "k-means",
         "Gaussian mixture",
         "DBSCAN",
         "agglomerative, single link",
     ];
     let mut grid: Vec<Vec<Clustering>> = Vec::new();
-    let (mut default_gmm, mut converged_gmm) = (Vec::new(), Vec::new());
+    // (mean log-likelihood, ARI) of the default fit; the best converged log-likelihood.
+    let mut default_gmm: Vec<(f64, f64)> = Vec::new();
+    let mut converged_gmm: Vec<f64> = Vec::new();
     println!(
         "{n} points per shape; ARI against the true groups (1 = perfect, 0 = chance) and silhouette:"
     );
@@ -249,38 +251,40 @@ fn main() -> Outcome {
         lesson.metric(format!("{} gmm converged loglik", shape.name), *ll);
     }
 
+    // %%
     // Claims, with the grid as [shape][algorithm].
-    let ari = |s: usize, a: usize| grid[s][a].ari;
     lesson.claim(
         "DBSCAN separates the moons where k-means cannot",
-        ari(1, 2) > 0.9 && ari(1, 0) < 0.6,
+        grid[1][2].ari > 0.9 && grid[1][0].ari < 0.6,
         format!(
             "moons: DBSCAN ARI {:.3}, k-means {:.3}",
-            ari(1, 2),
-            ari(1, 0)
+            grid[1][2].ari, grid[1][0].ari
         ),
-        &[("dbscan_moons", ari(1, 2)), ("kmeans_moons", ari(1, 0))],
+        &[
+            ("dbscan_moons", grid[1][2].ari),
+            ("kmeans_moons", grid[1][0].ari),
+        ],
     );
     lesson.claim(
         "a Gaussian mixture follows stretched clusters better than k-means",
-        ari(2, 1) > ari(2, 0) + 0.1 && ari(2, 1) > 0.85,
+        grid[2][1].ari > grid[2][0].ari + 0.1 && grid[2][1].ari > 0.85,
         format!(
             "stretched blobs: mixture ARI {:.3}, k-means {:.3}",
-            ari(2, 1),
-            ari(2, 0)
+            grid[2][1].ari, grid[2][0].ari
         ),
         &[
-            ("gmm_stretched", ari(2, 1)),
-            ("kmeans_stretched", ari(2, 0)),
+            ("gmm_stretched", grid[2][1].ari),
+            ("kmeans_stretched", grid[2][0].ari),
         ],
     );
     lesson.claim(
         "on round blobs k-means is right",
-        ari(0, 0) > 0.9,
-        format!("blobs: k-means ARI {:.3}", ari(0, 0)),
-        &[("kmeans_blobs", ari(0, 0))],
+        grid[0][0].ari > 0.9,
+        format!("blobs: k-means ARI {:.3}", grid[0][0].ari),
+        &[("kmeans_blobs", grid[0][0].ari)],
     );
 
+    // %%
     // The elbow: k-means inertia for k = 1..8 on the blobs (linfa reports it per point: the mean
     // squared distance to the nearest centre). The
     // elbow is the k after which adding a cluster stops paying: the largest second difference.
@@ -315,6 +319,7 @@ fn main() -> Outcome {
         &[("elbow", elbow as f64)],
     );
 
+    // %%
     // Figures: the grid of clusterings, and the elbow.
     figure!(lesson, "grid", (1600, 1000), |root| {
         let panels = root.split_evenly((shapes.len(), algorithms.len()));

@@ -132,23 +132,30 @@ impl PredictInplace<Array2<f64>, Array1<usize>> for NearestCentroid {
 // %%
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
-    let wine = datasets::wine()?;
-    let (x, y) = (&wine.features, &wine.target);
-    let labels = y.as_slice().context("contiguous targets")?;
+    let datasets::Labelled {
+        features: x,
+        target: y,
+        classes,
+        feature_names,
+        ..
+    } = datasets::wine()?;
+    let labels = y.to_vec();
 
+    // %%
     // Step 1: a Dataset bundles records, targets and feature names, as X and y do in Python.
-    let dataset = Dataset::new(x.clone(), y.clone()).with_feature_names(wine.feature_names.clone());
+    let dataset = Dataset::new(x.clone(), y.clone()).with_feature_names(feature_names.clone());
     println!(
         "wine as a linfa Dataset: {} samples × {} features ({} …), {} classes",
         dataset.nsamples(),
         dataset.nfeatures(),
         dataset.feature_names()[..2].join(", "),
-        wine.classes.len()
+        classes.len()
     );
 
+    // %%
     // Step 2: parameters are checked before fitting. Each of these is a mistake people make; each
     // must come back as an Err. catch_unwind proves that none of them panics instead.
-    let attempts: Vec<(&str, std::thread::Result<Result<(), String>>)> = vec![
+    let attempts: Vec<(&'static str, std::thread::Result<Result<(), String>>)> = vec![
         (
             "logistic regression, alpha = -1",
             std::panic::catch_unwind(|| {
@@ -200,7 +207,7 @@ fn main() -> Outcome {
             }),
         ),
     ];
-    let mut errors = 0;
+    let mut errors: usize = 0;
     println!("\ninvalid hyper-parameters:");
     for (what, outcome) in &attempts {
         match outcome {
@@ -238,11 +245,12 @@ fn main() -> Outcome {
         &[],
     );
 
+    // %%
     // Step 3: transform. A scaler is fitted (it learns means and SDs) and then transforms; the
     // fitted scaler is a different type from its parameters, so transform-before-fit is a type error.
-    let folds = split::stratified_k_fold(labels, 5, lesson.seed())?;
-    let train = &folds[0].train;
-    let (x_train, x_test) = (x.select(Axis(0), train), x.select(Axis(0), &folds[0].test));
+    let folds = split::stratified_k_fold(&labels, 5, lesson.seed())?;
+    let train = folds[0].train.clone();
+    let (x_train, x_test) = (x.select(Axis(0), &train), x.select(Axis(0), &folds[0].test));
     let scaler = LinearScaler::standard().fit(&DatasetBase::from(x_train.clone()))?;
     let scaled_train = scaler.transform(x_train.clone());
     let scaled_test = scaler.transform(x_test.clone());
@@ -267,24 +275,25 @@ fn main() -> Outcome {
         &[("train_mean_max", worst_mean), ("hand_gap", hand_gap)],
     );
 
+    // %%
     // Step 4: the custom estimator through the same evaluation code as linfa's models. The
     // pipeline scales inside each fold; checked parameters let the compiler infer its error types.
-    let repeats = lesson.pick(10, 3);
-    let mut scores: Vec<(&str, f64)> = Vec::new();
+    let repeats: usize = lesson.pick(10, 3);
+    let mut scores: Vec<(&'static str, f64)> = Vec::new();
     let mut ours = Vec::new();
     let mut logistic = Vec::new();
     let mut bayes = Vec::new();
     let mut baseline = Vec::new();
     for r in 0..repeats as u64 {
-        let folds = split::stratified_k_fold(labels, 5, lesson.seed() * 100 + r)?;
+        let folds = split::stratified_k_fold(&labels, 5, lesson.seed() * 100 + r)?;
         let centroid = Pipeline::new(
             LinearScaler::standard(),
             NearestCentroidParams::new().check()?,
         );
         ours.push(mean(&cross_val_score(
             &centroid,
-            x,
-            y,
+            &x,
+            &y,
             &folds,
             metrics::accuracy,
         )?));
@@ -294,22 +303,22 @@ fn main() -> Outcome {
         );
         logistic.push(mean(&cross_val_score(
             &logit,
-            x,
-            y,
+            &x,
+            &y,
             &folds,
             metrics::accuracy,
         )?));
         bayes.push(mean(&cross_val_score(
             &GaussianNb::params().check()?,
-            x,
-            y,
+            &x,
+            &y,
             &folds,
             metrics::accuracy,
         )?));
         baseline.push(mean(&cross_val_score(
             &MostFrequent,
-            x,
-            y,
+            &x,
+            &y,
             &folds,
             metrics::accuracy,
         )?));
@@ -338,6 +347,7 @@ fn main() -> Outcome {
         &[("custom", centroid_score), ("majority", majority)],
     );
 
+    // %%
     // The figure: the accuracies side by side.
     figure!(lesson, "accuracy", plot::SIZE, |root| {
         let mut chart = plot::BarChart::new(

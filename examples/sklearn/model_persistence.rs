@@ -22,7 +22,7 @@ use linfa::ParamGuard;
 use linfa::prelude::*;
 use linfa_logistic::MultiLogisticRegression;
 use ndarray::{Array2, Axis};
-use toolkit::artefact::{Encoding, Feature, ModelArtefact};
+use toolkit::artefact::{Classifier, Encoding, Feature, ModelArtefact};
 use toolkit::pipeline::{Column, ColumnTransformer, Pipeline};
 use toolkit::split;
 
@@ -42,14 +42,18 @@ fn load(path: &std::path::Path) -> Result<ModelArtefact> {
 }
 
 /// Predicts for a request whose columns are named: they must be the schema's, in its order.
-fn predict(artefact: &ModelArtefact, columns: &[&str], x: &Array2<f64>) -> Result<Vec<usize>> {
+fn predict(artefact: &ModelArtefact, columns: &[String], x: &Array2<f64>) -> Result<Vec<usize>> {
     let expected: Vec<&str> = artefact
         .metadata()
         .features()
         .iter()
         .map(Feature::name)
         .collect();
-    if columns != expected.as_slice() {
+    if columns
+        .iter()
+        .map(String::as_str)
+        .ne(expected.iter().copied())
+    {
         bail!(
             "feature schema mismatch: the model expects [{}], the request has [{}]",
             expected.join(", "),
@@ -59,14 +63,20 @@ fn predict(artefact: &ModelArtefact, columns: &[&str], x: &Array2<f64>) -> Resul
     Ok(artefact.predict(x)?.to_vec())
 }
 
+/// The logistic model's weights, in the order the artefact stores them.
+fn weights(m: &ModelArtefact) -> Vec<f64> {
+    m.model().model.params().iter().copied().collect()
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
     let out = lesson.out_dir().to_path_buf();
 
+    // %%
     // Step 1: fit the pipeline on a training split of the penguins.
     let penguins = datasets::penguins()?;
-    let labels = penguins.target.as_slice().context("contiguous targets")?;
-    let fold = split::stratified_k_fold(labels, 4, lesson.seed())?.swap_remove(0);
+    let labels = penguins.target.to_vec();
+    let fold = split::stratified_k_fold(&labels, 4, lesson.seed())?.swap_remove(0);
     let x_train = penguins.features.select(Axis(0), &fold.train);
     let y_train = penguins.target.select(Axis(0), &fold.train);
     let x_test = penguins.features.select(Axis(0), &fold.test);
@@ -76,14 +86,15 @@ fn main() -> Outcome {
         .map(|c| Column::numeric(c))
         .collect();
     schema.extend(penguins.categorical.iter().map(|c| Column::categorical(c)));
-    let pipeline = Pipeline::new(
+    let model: Classifier = Pipeline::new(
         ColumnTransformer {
             columns: schema.clone(),
         },
         MultiLogisticRegression::default().check()?,
-    );
-    let model = pipeline.fit(&Dataset::new(x_train.clone(), y_train.clone()))?;
+    )
+    .fit(&Dataset::new(x_train.clone(), y_train.clone()))?;
 
+    // %%
     // Step 2: the metadata — the feature schema with each category's level names, the class
     // names, and a hash of the raw bytes of the training matrix and labels.
     let mut features: Vec<Feature> = penguins
@@ -105,6 +116,7 @@ fn main() -> Outcome {
     .trained_with("linfa-logistic", "0.8.1");
     let before = artefact.probabilities(&x_test)?;
 
+    // %%
     // Step 3: save in both formats, reload, and compare the probabilities bit for bit.
     let (text_path, cbor_path) = (
         out.join("penguins_model.toml.wbm"),
@@ -154,19 +166,12 @@ fn main() -> Outcome {
         &[("rows", x_test.nrows() as f64)],
     );
 
+    // %%
     // A trap worth knowing: JSON through serde_json's default (fast) float parser is not exact.
     // Count the model's numbers that do not survive a JSON round trip; the `float_roundtrip`
     // feature of serde_json fixes it at some parsing cost. TOML and CBOR above use exact parsing.
     let json = serde_json::to_string(&artefact)?;
     let reparsed: ModelArtefact = serde_json::from_str(&json)?;
-    let weights = |m: &ModelArtefact| {
-        m.model()
-            .model
-            .params()
-            .iter()
-            .copied()
-            .collect::<Vec<f64>>()
-    };
     let (original, via_json) = (weights(&artefact), weights(&reparsed));
     let changed = original
         .iter()
@@ -179,6 +184,7 @@ fn main() -> Outcome {
     );
     lesson.metric("json_changed_weights", changed as f64);
 
+    // %%
     // Step 4: refuse what must be refused. One flipped byte in the body; a truncated file; a
     // request with the columns in another order; a request with a column missing.
     let mut damaged = std::fs::read(&cbor_path)?;
@@ -189,10 +195,10 @@ fn main() -> Outcome {
     let truncated_path = out.join("truncated.wbm");
     std::fs::write(&truncated_path, &damaged[..20])?;
     let back = load(&text_path)?;
-    let names: Vec<&str> = schema.iter().map(|c| c.name.as_str()).collect();
+    let names: Vec<String> = schema.iter().map(|c| c.name.clone()).collect();
     let mut swapped = names.clone();
     swapped.swap(0, 1);
-    let refusals: Vec<(&str, Result<()>)> = vec![
+    let refusals: Vec<(&'static str, Result<()>)> = vec![
         ("one flipped byte", load(&damaged_path).map(drop)),
         ("a truncated file", load(&truncated_path).map(drop)),
         (
@@ -209,7 +215,7 @@ fn main() -> Outcome {
             .map(drop),
         ),
     ];
-    let mut refused = 0;
+    let mut refused: usize = 0;
     for (what, outcome) in &refusals {
         match outcome {
             Err(e) => {
@@ -236,6 +242,7 @@ fn main() -> Outcome {
         &[("refused", refused as f64)],
     );
 
+    // %%
     // The figure: file size and load time of the two formats.
     figure!(lesson, "formats", plot::SIZE, |root| {
         let panels = root.split_evenly((1, 2));

@@ -35,13 +35,29 @@ fn boosting(p: &Point) -> Result<GradientBoostingParams, toolkit::Error> {
         .max_depth(p.get("max_depth")? as usize))
 }
 
+/// A k-NN classifier with the k of a search point.
+fn knn_with_k(p: &Point) -> Result<KNeighbors, toolkit::Error> {
+    Ok(KNeighbors {
+        k: p.get("k")? as usize,
+    })
+}
+
+/// A candidate as a point of the figure: log₁₀ of its learning rate, and its CV accuracy.
+fn rate_and_score(c: &search::Candidate) -> Result<(f64, f64)> {
+    Ok((c.point.get("learning_rate")?.log10(), c.mean))
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
-    let cancer = datasets::breast_cancer()?;
-    let (x, y) = (&cancer.features, &cancer.target);
-    let labels = y.as_slice().context("contiguous targets")?;
-    let folds = split::stratified_k_fold(labels, 5, lesson.seed())?;
+    let datasets::Labelled {
+        features: x,
+        target: y,
+        ..
+    } = datasets::breast_cancer()?;
+    let labels = y.to_vec();
+    let folds = split::stratified_k_fold(&labels, 5, lesson.seed())?;
 
+    // %%
     // Part 1: a full grid, 6 learning rates × 4 depths = 24 candidates, each scored by 5-fold CV.
     let rates = vec![0.01, 0.03, 0.1, 0.2, 0.5, 1.0];
     let grid = search::grid(&[
@@ -49,7 +65,7 @@ fn main() -> Outcome {
         ("max_depth", vec![1.0, 2.0, 3.0, 4.0]),
     ]);
     let timer = std::time::Instant::now();
-    let full = search::cross_validated(&grid, boosting, x, y, &folds, metrics::accuracy)?;
+    let full = search::cross_validated(&grid, boosting, &x, &y, &folds, metrics::accuracy)?;
     let grid_secs = timer.elapsed().as_secs_f64();
     let grid_best = full.best().mean;
     println!(
@@ -59,15 +75,16 @@ fn main() -> Outcome {
         full.best().point
     );
 
+    // %%
     // Part 2: random search with a quarter of the budget, drawing the rate log-uniformly (each
     // decade equally often) and the depth uniformly from the same ranges.
     let budget = grid.len() / 4;
-    let space = [
+    let space: [(&'static str, Draw); 2] = [
         ("learning_rate", Draw::LogUniform(0.01, 1.0)),
         ("max_depth", Draw::Integer(1, 4)),
     ];
     let points = search::random(&space, budget, lesson.seed())?;
-    let random = search::cross_validated(&points, boosting, x, y, &folds, metrics::accuracy)?;
+    let random = search::cross_validated(&points, boosting, &x, &y, &folds, metrics::accuracy)?;
     let random_best = random.best().mean;
     println!(
         "random search: {budget} candidates; best {} → CV accuracy {random_best:.4} ({:+.4} against the grid)",
@@ -77,16 +94,17 @@ fn main() -> Outcome {
     lesson.metric("grid_best_accuracy", grid_best);
     lesson.metric("random_best_accuracy", random_best);
 
+    // %%
     // Both best scores are maxima of noisy CV estimates (24 and 6 of them), so each flatters its
     // winner, the grid's more. To compare the winners themselves, both are scored again on fresh
     // 5-fold splits that took no part in choosing them, the same splits for both.
     let winners = [full.best().point.clone(), random.best().point.clone()];
-    let repeats = lesson.pick(5, 3);
-    let (mut grid_fresh, mut random_fresh) = (Vec::new(), Vec::new());
+    let repeats: usize = lesson.pick(5, 3);
+    let (mut grid_fresh, mut random_fresh): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     for r in 0..repeats as u64 {
-        let fresh = split::stratified_k_fold(labels, 5, lesson.seed() + 100 + r)?;
+        let fresh = split::stratified_k_fold(&labels, 5, lesson.seed() + 100 + r)?;
         let rescored =
-            search::cross_validated(&winners, boosting, x, y, &fresh, metrics::accuracy)?;
+            search::cross_validated(&winners, boosting, &x, &y, &fresh, metrics::accuracy)?;
         grid_fresh.extend_from_slice(&rescored.candidates()[0].scores);
         random_fresh.extend_from_slice(&rescored.candidates()[1].scores);
     }
@@ -106,14 +124,15 @@ fn main() -> Outcome {
         &[("grid", grid_again), ("random", random_again)],
     );
 
+    // %%
     // Part 3: nested CV on the real data. Each outer training part runs the random search with
     // its own 3 inner folds, refits the winner and scores it on the outer test part.
-    let outer = split::stratified_k_fold(labels, 5, lesson.seed() + 1)?;
+    let outer = split::stratified_k_fold(&labels, 5, lesson.seed() + 1)?;
     let nested = search::nested(
         &points,
         boosting,
-        x,
-        y,
+        &x,
+        &y,
         &outer,
         |yt| split::stratified_k_fold(yt.as_slice().unwrap_or(&[]), 3, 7),
         metrics::accuracy,
@@ -133,18 +152,14 @@ fn main() -> Outcome {
     println!("  mean: inner (winners' own CV) {inner_mean:.4}, outer (honest) {nested_mean:.4}");
     lesson.metric("nested_accuracy", nested_mean);
 
+    // %%
     // Part 4: why the winner's score is optimistic. On pure noise (labels are coin flips), search
     // k for k-NN over 20 values: the best CV score is the maximum of 20 noisy numbers around 0.5.
     // Nested CV scores the whole search on rows it never saw.
-    let draws = lesson.pick(12, 6);
+    let draws: u64 = lesson.pick(12, 6);
     let ks = search::grid(&[("k", (0..20).map(|i| (2 * i + 1) as f64).collect())]);
-    let knn = |p: &Point| -> Result<KNeighbors, toolkit::Error> {
-        Ok(KNeighbors {
-            k: p.get("k")? as usize,
-        })
-    };
-    let (mut best_scores, mut nested_scores) = (Vec::new(), Vec::new());
-    for d in 0..draws as u64 {
+    let (mut best_scores, mut nested_scores): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+    for d in 0..draws {
         let mut rng = lesson.rng(20 + d);
         let n = 120;
         let noise = Array2::from_shape_fn((n, 10), |_| rng.sample::<f64, _>(StandardNormal));
@@ -152,13 +167,21 @@ fn main() -> Outcome {
         let coin_labels = coin.as_slice().context("contiguous")?;
         let folds = split::stratified_k_fold(coin_labels, 5, d)?;
         best_scores.push(
-            search::cross_validated(&ks, knn, &noise, &coin, &folds, metrics::accuracy)?
+            search::cross_validated(&ks, knn_with_k, &noise, &coin, &folds, metrics::accuracy)?
                 .best()
                 .mean,
         );
         let inner =
             |yt: &Array1<usize>| split::stratified_k_fold(yt.as_slice().unwrap_or(&[]), 5, d);
-        let outer = search::nested(&ks, knn, &noise, &coin, &folds, inner, metrics::accuracy)?;
+        let outer = search::nested(
+            &ks,
+            knn_with_k,
+            &noise,
+            &coin,
+            &folds,
+            inner,
+            metrics::accuracy,
+        )?;
         nested_scores.push(mean(
             &outer.iter().map(|f| f.outer_score).collect::<Vec<_>>(),
         ));
@@ -178,10 +201,8 @@ fn main() -> Outcome {
         &[("best_of_search", best_mean), ("nested", honest), ("band", band)],
     );
 
+    // %%
     // The figure: CV accuracy over the grid, one line per depth, with the random candidates.
-    let rate_and_score = |c: &search::Candidate| -> Result<(f64, f64)> {
-        Ok((c.point.get("learning_rate")?.log10(), c.mean))
-    };
     let mut grid_lines = Vec::new();
     for depth in 1..=4 {
         let mut pts = Vec::new();

@@ -27,31 +27,47 @@ use linfa_logistic::MultiLogisticRegression;
 use ndarray::{Array1, Array2, Axis};
 use rand::Rng;
 use rand_distr::StandardNormal;
-use toolkit::pipeline::{Column, ColumnTransformer, FeatureScore, Pipeline, SelectKBest};
+use toolkit::pipeline::{
+    Column, ColumnTransformer, FeatureScore, FittedColumnTransformer, Pipeline, SelectKBest,
+};
 use toolkit::{cross_val_score, metrics, split};
+
+/// The mean of the first column's known (finite) values.
+fn finite_first_column_mean(rows: &Array2<f64>) -> f64 {
+    let v: Vec<f64> = rows
+        .column(0)
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    mean(&v)
+}
 
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
 
+    // %%
     // Part 1: a column transformer on mixed data. Penguins have four measurements (two birds
     // lack them) and two categories (eleven birds lack a sex). No row is dropped: the transformer
     // fills a missing number with the training mean and gives a missing category all zeros.
-    let penguins = datasets::penguins()?;
-    let (x, y) = (&penguins.features, &penguins.target);
-    let mut columns: Vec<Column> = penguins
-        .numeric
-        .iter()
-        .map(|c| Column::numeric(c))
-        .collect();
-    columns.extend(penguins.categorical.iter().map(|c| Column::categorical(c)));
+    let datasets::Mixed {
+        features: x,
+        target: y,
+        numeric,
+        categorical,
+        ..
+    } = datasets::penguins()?;
+    let mut columns: Vec<Column> = numeric.iter().map(|c| Column::numeric(c)).collect();
+    columns.extend(categorical.iter().map(|c| Column::categorical(c)));
     let transformer = ColumnTransformer { columns };
-    let labels = y.as_slice().context("contiguous targets")?;
-    let folds = split::stratified_k_fold(labels, 5, lesson.seed())?;
+    let labels = y.to_vec();
+    let folds = split::stratified_k_fold(&labels, 5, lesson.seed())?;
 
+    // %%
     // What one fold's transformer learned: the training rows' statistics, not the whole table's.
-    let fold = &folds[0];
+    let fold = folds[0].clone();
     let train_x = x.select(Axis(0), &fold.train);
-    let fitted = transformer.fit(&DatasetBase::new(
+    let fitted: FittedColumnTransformer = transformer.fit(&DatasetBase::new(
         train_x.clone(),
         y.select(Axis(0), &fold.train),
     ))?;
@@ -61,20 +77,14 @@ fn main() -> Outcome {
         fitted.output_names().len(),
         fitted.output_names().join(", ")
     );
-    let finite_mean = |rows: &Array2<f64>| {
-        let v: Vec<f64> = rows
-            .column(0)
-            .iter()
-            .copied()
-            .filter(|v| v.is_finite())
-            .collect();
-        mean(&v)
-    };
     let learned_mean = match &fitted.learned[0] {
         toolkit::pipeline::LearnedColumn::Scale { mean, .. } => *mean,
         other => bail!("bill length should be scaled, found {other:?}"),
     };
-    let (train_mean, all_mean) = (finite_mean(&train_x), finite_mean(x));
+    let (train_mean, all_mean) = (
+        finite_first_column_mean(&train_x),
+        finite_first_column_mean(&x),
+    );
     println!(
         "bill length mean learned in fold 1: {learned_mean:.4} mm = the mean of its {} training birds ({train_mean:.4}); the whole table's is {all_mean:.4}",
         fold.train.len()
@@ -86,12 +96,18 @@ fn main() -> Outcome {
         &[("learned_mean", learned_mean), ("all_mean", all_mean)],
     );
 
+    // %%
     // The whole pipeline through 5-fold CV: every fold refits the transformer and the model.
-    let pipeline = Pipeline::new(
-        transformer.clone(),
-        MultiLogisticRegression::default().check()?,
-    );
-    let scores = cross_val_score(&pipeline, x, y, &folds, metrics::accuracy)?;
+    let scores = cross_val_score(
+        &Pipeline::new(
+            transformer.clone(),
+            MultiLogisticRegression::default().check()?,
+        ),
+        &x,
+        &y,
+        &folds,
+        metrics::accuracy,
+    )?;
     let accuracy = mean(&scores);
     println!(
         "column transformer + multinomial logistic regression, 5-fold CV accuracy {accuracy:.3} (folds: {})",
@@ -109,12 +125,13 @@ fn main() -> Outcome {
         &[("accuracy", accuracy)],
     );
 
+    // %%
     // Part 2: the leakage trap. Pure noise: 100 samples, 5,000 random features, random labels.
     // No model can beat 0.5 on new data. Selecting the 20 features most correlated with the
     // labels on all rows, then cross-validating, lets the test rows choose the features.
-    let (n, p, k) = (100, lesson.pick(5000, 2000), 20);
-    let repeats = lesson.pick(10, 4);
-    let (mut leaky, mut honest) = (Vec::new(), Vec::new());
+    let (n, p, k): (usize, usize, usize) = (100, lesson.pick(5000, 2000), 20);
+    let repeats: usize = lesson.pick(10, 4);
+    let (mut leaky, mut honest): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     for r in 0..repeats as u64 {
         let mut rng = lesson.rng(10 + r);
         let noise = Array2::from_shape_fn((n, p), |_| rng.sample::<f64, _>(StandardNormal));
@@ -165,6 +182,7 @@ fn main() -> Outcome {
         &[("leaky", leaky_mean), ("honest", honest_mean), ("band", band)],
     );
 
+    // %%
     // The figure: each draw's two estimates.
     figure!(lesson, "leakage", plot::SIZE, |root| {
         plot::ScatterChart::new(
