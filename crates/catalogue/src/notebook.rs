@@ -122,6 +122,50 @@ fn step_marker(line: &str) -> Option<&str> {
     (rest.is_empty() || rest.starts_with(' ')).then(|| rest.trim())
 }
 
+/// Whether a raw string literal is open after `line`, given whether one was open before it: the
+/// number of `#`s of the open literal (`r##"…"##` has two), or `None`.
+fn raw_string_after(line: &str, open: Option<usize>) -> Option<usize> {
+    let mut open = open;
+    let mut rest = line;
+    loop {
+        match open {
+            Some(hashes) => {
+                let closer = format!("\"{}", "#".repeat(hashes));
+                match rest.find(&closer) {
+                    Some(at) => {
+                        rest = &rest[at + closer.len()..];
+                        open = None;
+                    }
+                    None => return open,
+                }
+            }
+            None => {
+                // An opener is `r`, any number of `#`, then `"`, with no identifier character
+                // just before the `r`; nothing is looked for after a line comment.
+                let code = rest.split("//").next().unwrap_or_default();
+                let opener = code.match_indices('r').find_map(|(at, _)| {
+                    let before = code[..at].chars().next_back();
+                    if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                        return None;
+                    }
+                    let after = &code[at + 1..];
+                    let hashes = after.chars().take_while(|&c| c == '#').count();
+                    after[hashes..]
+                        .starts_with('"')
+                        .then_some((at + 1 + hashes + 1, hashes))
+                });
+                match opener {
+                    Some((end, hashes)) => {
+                        rest = &rest[end..];
+                        open = Some(hashes);
+                    }
+                    None => return None,
+                }
+            }
+        }
+    }
+}
+
 /// Ends the code cell being gathered: its lines, blank lines at both ends trimmed, become a code
 /// cell unless nothing is left.
 fn flush_code(cells: &mut Vec<Cell>, lines: &mut Vec<&str>) {
@@ -315,6 +359,7 @@ impl Notebook {
         };
         let mut current: Vec<&str> = Vec::new();
         let mut markdown: Option<Vec<&str>> = None;
+        let mut raw_string_open: Option<usize> = None;
         for (i, line) in lines.iter().enumerate() {
             if let Some(m) = marker(line) {
                 flush_code(&mut cells, &mut current);
@@ -335,8 +380,10 @@ impl Notebook {
                     setup: false,
                 });
             }
-            // A new top-level item after a blank line starts a new cell.
-            let item_start = i > 0
+            // A new top-level item after a blank line starts a new cell, unless the line is inside
+            // a raw string literal (a page's HTML or script with blank lines of its own).
+            let item_start = raw_string_open.is_none()
+                && i > 0
                 && lines[i - 1].trim().is_empty()
                 && !line.is_empty()
                 && !line.starts_with(char::is_whitespace)
@@ -345,6 +392,7 @@ impl Notebook {
             if item_start && !trim_blank(&current).is_empty() {
                 flush_code(&mut cells, &mut current);
             }
+            raw_string_open = raw_string_after(line, raw_string_open);
             current.push(line);
         }
         if let Some(text) = markdown.take() {
@@ -653,6 +701,26 @@ polars = "=0.52.0"
         assert_eq!(nb.source_code(), lesson_code(STEPPED));
         assert!(!lesson_code(STEPPED).contains("prose"));
         assert!(lesson_code(STEPPED).contains("// a comment that stays"));
+    }
+
+    #[test]
+    fn a_raw_string_with_blank_lines_stays_in_one_cell() {
+        let source = "//! # Page\n\nconst PAGE: &str = r##\"<html>\n\nfunction f() {\n}\n\"##;\n\nfn main() {\n}\n";
+        let nb = Notebook::from_lesson("demo_lesson", source, MANIFEST).unwrap();
+        let page = nb
+            .cells
+            .iter()
+            .find(|c| c.source.starts_with("const PAGE"))
+            .unwrap();
+        assert!(page.source.ends_with("\"##;"), "{}", page.source);
+        assert!(nb.cells.iter().any(|c| c.source.starts_with("fn main()")));
+        assert_eq!(raw_string_after("let a = r#\"x\"#; let b = 1;", None), None);
+        assert_eq!(raw_string_after("let a = r\"open", None), Some(0));
+        assert_eq!(
+            raw_string_after("closed\"# and r##\"again", Some(1)),
+            Some(2)
+        );
+        assert_eq!(raw_string_after("let error = 1; // r\"not", None), None);
     }
 
     #[test]
