@@ -225,6 +225,12 @@ fn every_lesson_item_uses_only_items_above_it() {
     );
 }
 
+/// Where a lesson's `main` starts (its `fn main(` line) and, if it has one, its closing `}` line.
+fn main_span(lines: &[&str]) -> Option<(usize, Option<usize>)> {
+    let start = lines.iter().position(|l| l.starts_with("fn main("))?;
+    Some((start, (start..lines.len()).find(|&i| lines[i] == "}")))
+}
+
 /// A notebook kernel compiles cells in order, so a lesson's helpers must come before `main`, which
 /// calls them: `main` is the last item of every lesson.
 #[test]
@@ -233,11 +239,10 @@ fn main_is_the_last_item_of_every_lesson() {
     for path in lesson_files() {
         let source = std::fs::read_to_string(root().join(&path)).unwrap();
         let lines: Vec<&str> = source.lines().collect();
-        let Some(start) = lines.iter().position(|l| l.starts_with("fn main(")) else {
+        let Some((_, end)) = main_span(&lines) else {
             late.push(format!("{}: no `fn main(`", path.display()));
             continue;
         };
-        let end = (start..lines.len()).find(|&i| lines[i] == "}");
         let after: Vec<&str> = end
             .map(|e| {
                 lines[e + 1..]
@@ -305,10 +310,9 @@ fn stepped_lessons_keep_only_owned_values_between_steps() {
     for path in lesson_files() {
         let source = std::fs::read_to_string(root().join(&path)).unwrap();
         let lines: Vec<&str> = source.lines().collect();
-        let Some(start) = lines.iter().position(|l| l.starts_with("fn main(")) else {
+        let Some((start, Some(end))) = main_span(&lines) else {
             continue;
         };
-        let end = (start..lines.len()).find(|&i| lines[i] == "}").unwrap();
         let body = &lines[start + 1..end];
         if !body.iter().any(|l| l.starts_with("    // %%")) {
             continue;

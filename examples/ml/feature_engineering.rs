@@ -274,12 +274,6 @@ fn main() -> Outcome {
     // so for selection the usual rule (glmnet's lambda.1se) takes the largest penalty whose CV
     // error is within one standard error of the best.
     let selection_folds = split::k_fold(n, 5, lesson.seed())?;
-    let mse = |truth: &Array1<f64>, predicted: &Array1<f64>| {
-        (predicted - truth)
-            .mapv(|e| e * e)
-            .mean()
-            .unwrap_or(f64::NAN)
-    };
     let mut path = Vec::new();
     for k in 0..=16 {
         let penalty = 10f64.powf(-2.5 + 0.25 * k as f64);
@@ -288,7 +282,7 @@ fn main() -> Outcome {
             &x,
             &y,
             &selection_folds,
-            mse,
+            metrics::mean_squared_error,
         )?;
         path.push((
             penalty,

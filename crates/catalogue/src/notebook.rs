@@ -166,6 +166,15 @@ fn raw_string_after(line: &str, open: Option<usize>) -> Option<usize> {
     }
 }
 
+/// A markdown cell of prose, without blank lines or spaces at either end.
+fn markdown_cell(text: &str) -> Cell {
+    Cell {
+        kind: CellKind::Markdown,
+        source: text.trim().to_string(),
+        setup: false,
+    }
+}
+
 /// Ends the code cell being gathered: its lines, blank lines at both ends trimmed, become a code
 /// cell unless nothing is left.
 fn flush_code(cells: &mut Vec<Cell>, lines: &mut Vec<&str>) {
@@ -204,11 +213,7 @@ fn step_cells(body: &[&str]) -> Vec<Cell> {
             }
             let text = prose.take().unwrap_or_default();
             if !text.is_empty() {
-                cells.push(Cell {
-                    kind: CellKind::Markdown,
-                    source: text.join("\n").trim().to_string(),
-                    setup: false,
-                });
+                cells.push(markdown_cell(&text.join("\n")));
             }
         }
         // The body's final `Ok(())` returns from main, which a notebook does not have.
@@ -328,11 +333,7 @@ fn dependency_lines(code: &str, manifest: &str) -> Result<Vec<String>, Error> {
 impl Notebook {
     /// Builds the notebook of one lesson from its source and the workspace's `Cargo.toml` text.
     pub fn from_lesson(lesson: &str, source: &str, manifest: &str) -> Result<Notebook, Error> {
-        let mut cells = vec![Cell {
-            kind: CellKind::Markdown,
-            source: header(source),
-            setup: false,
-        }];
+        let mut cells = vec![markdown_cell(&header(source))];
         // The lesson's own code optimised as the dev profile builds it (opt-level 2): the lessons
         // time their loops, and unoptimised cells would change the ratios they claim.
         let mut setup = vec![":opt 2".to_string()];
@@ -374,11 +375,7 @@ impl Notebook {
                     continue;
                 }
                 let text = markdown.take().unwrap_or_default();
-                cells.push(Cell {
-                    kind: CellKind::Markdown,
-                    source: trim_blank(&text).join("\n"),
-                    setup: false,
-                });
+                cells.push(markdown_cell(&text.join("\n")));
             }
             // A new top-level item after a blank line starts a new cell, unless the line is inside
             // a raw string literal (a page's HTML or script with blank lines of its own).
@@ -396,11 +393,7 @@ impl Notebook {
             current.push(line);
         }
         if let Some(text) = markdown.take() {
-            cells.push(Cell {
-                kind: CellKind::Markdown,
-                source: trim_blank(&text).join("\n"),
-                setup: false,
-            });
+            cells.push(markdown_cell(&text.join("\n")));
         }
         flush_code(&mut cells, &mut current);
         match stepped {
