@@ -317,14 +317,30 @@ fn stepped_lessons_keep_only_owned_values_between_steps() {
         if !body.iter().any(|l| l.starts_with("    // %%")) {
             continue;
         }
-        // evcxr links every cell with its own copy of each crate's statics, and polars hashes
-        // column names with a seed kept in a static (foldhash's): a DataFrame made in one cell is
-        // not found by name in the next. Lessons that use polars keep `main` in one cell.
-        if source.contains("use polars") || source.contains("lessons_frames::") {
-            found.push(format!(
-                "{}: uses polars, whose frames cannot cross cells; keep main in one piece",
-                path.display()
-            ));
+        // evcxr links every cell with its own copy of each crate's statics, so a value whose
+        // meaning depends on a static is wrong in the next cell. Lessons that use these keep
+        // `main` in one cell.
+        let kept_whole = [
+            // polars hashes column names with a seed kept in a static (foldhash's): a DataFrame
+            // made in one cell is not found by name in the next.
+            (&["use polars", "lessons_frames::"][..], "polars frames"),
+            // candle numbers tensors from a static counter and backpropagation keys gradients by
+            // that number: tensors made in two cells share numbers.
+            (&["use candle_", "lessons_deep::"][..], "candle tensors"),
+            // The harness stops the servers it started through a registry kept in a static: a
+            // server started in one cell is unknown to the cell that finishes the lesson.
+            (
+                &["harness::serve", "lessons_deploy::"][..],
+                "running servers",
+            ),
+        ];
+        for (markers, what) in kept_whole {
+            if markers.iter().any(|m| source.contains(m)) {
+                found.push(format!(
+                    "{}: uses {what}, which cannot cross cells; keep main in one piece",
+                    path.display()
+                ));
+            }
         }
         for (n, line) in body.iter().enumerate() {
             let Some(statement) = line.strip_prefix("    let ") else {
@@ -360,9 +376,10 @@ fn stepped_lessons_keep_only_owned_values_between_steps() {
             // An integer literal takes its type from its uses; in a kernel, uses in later cells
             // come too late and the value stays an i32.
             let bare_integer = !pattern.contains(':') && {
+                // `lesson.pick(10, 3)`, `(lesson.pick(…), …)` and `(1, 2)` alike.
                 let literal = value
-                    .trim_start_matches("lesson.pick(")
-                    .trim_start_matches('(');
+                    .trim_start_matches('(')
+                    .trim_start_matches("lesson.pick(");
                 let digits = literal
                     .find(|c: char| !(c.is_ascii_digit() || c == '_'))
                     .unwrap_or(literal.len());

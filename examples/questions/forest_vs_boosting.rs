@@ -24,12 +24,13 @@
 //! **Run:** `cargo run --example forest_vs_boosting` (add `-- --quick` for a short run).
 
 use anyhow::{Context, Result};
+use harness::ChaCha8Rng;
 use harness::measure::mean;
 use harness::prelude::*;
 use linfa::prelude::*;
-use linfa_ensemble::EnsembleLearnerParams;
-use linfa_trees::DecisionTree;
-use ndarray::{Array1, Array2};
+use linfa_ensemble::{EnsembleLearner, EnsembleLearnerParams};
+use linfa_trees::{DecisionTree, DecisionTreeParams};
+use ndarray::{Array1, Array2, Ix1};
 use rand::Rng;
 use rand_distr::StandardNormal;
 use toolkit::boosting::{GbClassifier, GradientBoostingParams};
@@ -49,11 +50,54 @@ fn sphere(n: usize, rng: &mut impl Rng) -> (Array2<f64>, Array1<usize>) {
     (x, y)
 }
 
+/// linfa-ensemble's forest of classification trees.
+type Forest = EnsembleLearner<DecisionTree<f64, usize>>;
+
+/// The forest compared here: `trees` full-depth trees, each on a bootstrap sample and a random
+/// half of the features. linfa-ensemble draws that half once per tree (Ho's random subspaces);
+/// Breiman's forest and scikit-learn's `max_features` draw a fresh subset at every split, which
+/// decorrelates the trees further.
+fn forest_of(
+    trees: usize,
+    rng: ChaCha8Rng,
+) -> EnsembleLearnerParams<DecisionTreeParams<f64, usize>, ChaCha8Rng> {
+    EnsembleLearnerParams::new_fixed_rng(DecisionTree::params(), rng)
+        .ensemble_size(trees)
+        .bootstrap_proportion(1.0)
+        .feature_proportion(0.5)
+}
+
+/// Gradient boosting with depth-4 trees at a given learning rate.
+fn depth_four_boosting(
+    train: &Dataset<f64, usize, Ix1>,
+    rounds: usize,
+    rate: f64,
+) -> Result<GbClassifier> {
+    Ok(GradientBoostingParams::new()
+        .n_rounds(rounds)
+        .learning_rate(rate)
+        .max_depth(4)
+        .fit(train)?)
+}
+
+/// The mean per-point variance, across forests, of the class-1 share of each forest's first
+/// `size` trees (`forests[f][t]` holds tree t's votes of forest f).
+fn share_variance(forests: &[Vec<Array1<usize>>], size: usize) -> f64 {
+    let points = forests[0][0].len();
+    (0..points)
+        .map(|i| {
+            let shares: Vec<f64> = forests
+                .iter()
+                .map(|trees| trees[..size].iter().map(|v| v[i] as f64).sum::<f64>() / size as f64)
+                .collect();
+            harness::measure::sample_sd(&shares).powi(2)
+        })
+        .sum::<f64>()
+        / points as f64
+}
+
 /// Each tree's 0/1 votes on `x`, one row per tree.
-fn votes(
-    forest: &linfa_ensemble::EnsembleLearner<DecisionTree<f64, usize>>,
-    x: &Array2<f64>,
-) -> Vec<Array1<usize>> {
+fn votes(forest: &Forest, x: &Array2<f64>) -> Vec<Array1<usize>> {
     forest
         .models
         .iter()
@@ -86,8 +130,8 @@ fn staged_test(
 
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
-    let (n_train, n_test) = (lesson.pick(2000, 1000), lesson.pick(5000, 2000));
-    let (n_trees, n_rounds) = (lesson.pick(300, 150), lesson.pick(400, 300));
+    let (n_train, n_test): (usize, usize) = (lesson.pick(2000, 1000), lesson.pick(5000, 2000));
+    let (n_trees, n_rounds): (usize, usize) = (lesson.pick(300, 150), lesson.pick(400, 300));
     let (x, y) = sphere(n_train, &mut lesson.rng(1));
     let (xt, yt) = sphere(n_test, &mut lesson.rng(2));
     let train = Dataset::new(x.clone(), y.clone());
@@ -95,21 +139,17 @@ fn main() -> Outcome {
         "{n_train} training and {n_test} test points, 10 features, class = outside the sphere |x|² > 9.34, 10 % of labels flipped"
     );
 
+    // %%
     // Part 1: test error against the number of trees. The forest's error after m trees is the
-    // majority vote of its first m trees; boosting's is its score after m rounds. Forest: full-
-    // depth trees, each on a bootstrap sample and a random half of the features. linfa-ensemble
-    // draws that half once per tree (Ho's random subspaces); Breiman's forest and scikit-learn's
-    // `max_features` draw a fresh subset at every split, which decorrelates the trees further.
+    // majority vote of its first m trees; boosting's is its score after m rounds. The forest's
+    // trees are full depth, each on a bootstrap sample and a random half of the features
+    // (`forest_of`).
     let timer = std::time::Instant::now();
-    let forest = EnsembleLearnerParams::new_fixed_rng(DecisionTree::params(), lesson.rng(0))
-        .ensemble_size(n_trees)
-        .bootstrap_proportion(1.0)
-        .feature_proportion(0.5)
-        .fit(&train)?;
+    let forest: Forest = forest_of(n_trees, lesson.rng(0)).fit(&train)?;
     let forest_secs = timer.elapsed().as_secs_f64();
     let tree_votes = votes(&forest, &xt);
     let mut count = Array1::<f64>::zeros(n_test);
-    let mut forest_curve = Vec::new();
+    let mut forest_curve: Vec<(f64, f64)> = Vec::new();
     for (m, v) in tree_votes.iter().enumerate() {
         count += &v.mapv(|c| c as f64);
         let wrong = count
@@ -120,7 +160,7 @@ fn main() -> Outcome {
         forest_curve.push(((m + 1) as f64, wrong as f64 / n_test as f64));
     }
     let timer = std::time::Instant::now();
-    let boosted = GradientBoostingParams::new()
+    let boosted: GbClassifier = GradientBoostingParams::new()
         .n_rounds(n_rounds)
         .learning_rate(0.1)
         .max_depth(2)
@@ -170,53 +210,30 @@ fn main() -> Outcome {
         &[("boosting", boost_end), ("forest", forest_end)],
     );
 
+    // %%
     // Part 2: variance, where bagging earns its keep — across training sets. Fresh training sets
     // of 500 points are drawn from the same population; on each, a forest of m trees is fitted
     // and every tree's vote on 500 fixed test points is kept. One tree's vote varies across
     // training sets with some variance σ². If the trees of a forest were independent, the average
     // of m of them would vary by σ²/m; but they all learn from the same rows, so they correlate
     // by some ρ and the forest keeps a floor: Var = ρσ² + (1 − ρ)σ²/m.
-    let (sets, m, rows, probes) = (lesson.pick(16, 10), lesson.pick(200, 150), 500, 500);
+    let (sets, m, rows, probes): (usize, usize, usize, usize) =
+        (lesson.pick(16, 10), lesson.pick(200, 150), 500, 500);
     let probe_x = xt.slice(ndarray::s![..probes, ..]).to_owned();
-    let forest_params = |rng| {
-        EnsembleLearnerParams::new_fixed_rng(DecisionTree::params(), rng)
-            .ensemble_size(m)
-            .bootstrap_proportion(1.0)
-            .feature_proportion(0.5)
-    };
-    // The mean per-point variance across forests of the class-1 share of their first `size` trees.
-    let share_variance = |forests: &[Vec<Array1<usize>>], size: usize| -> f64 {
-        (0..probes)
-            .map(|i| {
-                let shares: Vec<f64> = forests
-                    .iter()
-                    .map(|trees| {
-                        trees[..size].iter().map(|v| v[i] as f64).sum::<f64>() / size as f64
-                    })
-                    .collect();
-                harness::measure::sample_sd(&shares).powi(2)
-            })
-            .sum::<f64>()
-            / probes as f64
-    };
-    let mut fresh = Vec::new();
+    let mut fresh: Vec<Vec<Array1<usize>>> = Vec::new();
     for r in 0..sets as u64 {
         let (xr, yr) = sphere(rows, &mut lesson.rng(100 + r));
-        fresh.push(votes(
-            &forest_params(lesson.rng(200 + r)).fit(&Dataset::new(xr, yr))?,
-            &probe_x,
-        ));
+        let forest: Forest = forest_of(m, lesson.rng(200 + r)).fit(&Dataset::new(xr, yr))?;
+        fresh.push(votes(&forest, &probe_x));
     }
     // The same forest refitted on one training set with other seeds: only the bootstraps and
     // feature draws change.
     let (x_one, y_one) = sphere(rows, &mut lesson.rng(99));
     let one_set = Dataset::new(x_one, y_one);
-    let mut reseeded = Vec::new();
+    let mut reseeded: Vec<Vec<Array1<usize>>> = Vec::new();
     for r in 0..sets as u64 {
-        reseeded.push(votes(
-            &forest_params(lesson.rng(300 + r)).fit(&one_set)?,
-            &probe_x,
-        ));
+        let forest: Forest = forest_of(m, lesson.rng(300 + r)).fit(&one_set)?;
+        reseeded.push(votes(&forest, &probe_x));
     }
     let tree_var = share_variance(&fresh, 1);
     let (ten_var, forest_var) = (share_variance(&fresh, 10), share_variance(&fresh, m));
@@ -256,9 +273,10 @@ across {sets} fresh training sets of {rows} points (mean per-point variance of t
         &[("forest_variance", forest_var), ("reseeded_variance", seed_var)],
     );
 
+    // %%
     // Part 3: boosting's training loss, round by round. With every row used each round and
     // shrunken Newton steps, each tree can only lower the training loss.
-    let train_loss = boosted.booster.train_loss();
+    let train_loss = boosted.booster.train_loss().to_vec();
     let rises = train_loss.windows(2).filter(|w| w[1] >= w[0]).count();
     println!(
         "\nboosting's training log loss: {:.4} before any tree, {:.4} after 10 rounds, {:.4} after {n_rounds}; rounds where it rose: {rises}",
@@ -278,18 +296,13 @@ across {sets} fresh training sets of {rows} points (mean per-point variance of t
         ],
     );
 
+    // %%
     // Part 4: a too-high learning rate. Deeper trees (4) at rate 1 against the same trees at 0.1:
     // the fast learner fits the training set, flipped labels included, almost perfectly, and its
     // test loss climbs. The mean log loss of 2,000 test points has a standard error of a few
     // hundredths, so a rise of a quarter above its own best (about 0.15) is not noise.
-    let deep = |rate: f64| {
-        GradientBoostingParams::new()
-            .n_rounds(n_rounds / 2)
-            .learning_rate(rate)
-            .max_depth(4)
-            .fit(&train)
-    };
-    let (slow, fast) = (deep(0.1)?, deep(1.0)?);
+    let slow = depth_four_boosting(&train, n_rounds / 2, 0.1)?;
+    let fast = depth_four_boosting(&train, n_rounds / 2, 1.0)?;
     let (slow_err, slow_loss) = staged_test(&slow, &xt, &yt)?;
     let (fast_err, fast_loss) = staged_test(&fast, &xt, &yt)?;
     let last = n_rounds / 2 - 1;
@@ -322,19 +335,21 @@ across {sets} fresh training sets of {rows} points (mean per-point variance of t
         &[("fast_test_loss", fast_loss[last]), ("slow_test_loss", slow_loss[last])],
     );
 
+    // %%
     // How the variance falls with the number of trees, both ways: across fresh training sets it
     // levels off at ρσ²; across seeds on one training set it keeps falling like σ²/m.
     let sizes: Vec<usize> = [1, 2, 5, 10, 20, 50, 100, 150, 200]
         .into_iter()
         .filter(|&k| k <= m)
         .collect();
-    let curve = |forests: &[Vec<Array1<usize>>]| -> Vec<(f64, f64)> {
-        sizes
-            .iter()
-            .map(|&k| (k as f64, share_variance(forests, k)))
-            .collect()
-    };
-    let (fresh_curve, reseeded_curve) = (curve(&fresh), curve(&reseeded));
+    let fresh_curve: Vec<(f64, f64)> = sizes
+        .iter()
+        .map(|&k| (k as f64, share_variance(&fresh, k)))
+        .collect();
+    let reseeded_curve: Vec<(f64, f64)> = sizes
+        .iter()
+        .map(|&k| (k as f64, share_variance(&reseeded, k)))
+        .collect();
     let independent_curve: Vec<(f64, f64)> = sizes
         .iter()
         .map(|&k| (k as f64, tree_var / k as f64))

@@ -18,11 +18,11 @@
 //!
 //! **Run:** `cargo run --example feature_extraction` (add `-- --quick` for a short run).
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use harness::measure::{mean, standard_error};
 use harness::prelude::*;
 use linfa::prelude::*;
-use linfa_logistic::MultiLogisticRegression;
+use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
 use linfa_preprocessing::CountVectorizerParams;
 use linfa_preprocessing::tf_idf_vectorization::TfIdfVectorizer;
 use linfa_reduction::Pca;
@@ -70,33 +70,61 @@ fn accuracy(model: Model, train: &Features, test: &Features, columns: &[usize]) 
     Ok(metrics::accuracy(&test.y, &predicted))
 }
 
+/// Scores `model` on every fold, on the columns `select` keeps from the fold's training side.
+/// The scores stay in fold order, so that two models can be compared fold by fold.
+fn cv_scores(
+    folds: &[(Features, Features)],
+    model: Model,
+    select: &dyn Fn(&Features) -> Result<Vec<usize>>,
+) -> Result<Vec<f64>> {
+    folds
+        .iter()
+        .map(|(train, test)| accuracy(model, train, test, &select(train)?))
+        .collect()
+}
+
+/// Every column of a fold: no selection.
+fn all_columns(side: &Features) -> Result<Vec<usize>> {
+    Ok((0..side.counts.ncols()).collect())
+}
+
+/// On how many folds `scores` beats `baseline` (both in fold order).
+fn folds_won(scores: &[f64], baseline: &[f64]) -> usize {
+    scores.iter().zip(baseline).filter(|(s, b)| s > b).count()
+}
+
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
-    let corpus = datasets::support_messages()?;
-    let (docs, y) = (&corpus.documents, &corpus.target);
+    let datasets::Texts {
+        documents: docs,
+        target: y,
+        classes,
+        ..
+    } = datasets::support_messages()?;
     let n = docs.len();
     println!(
         "{} messages, {} classes ({}), e.g. [{}] {:?}",
         n,
-        corpus.classes.len(),
-        corpus.classes.join(", "),
-        corpus.classes[y[0]],
+        classes.len(),
+        classes.join(", "),
+        classes[y[0]],
         docs[0]
     );
 
+    // %%
     // Step 1: a bag of words. linfa's count vectoriser lower-cases each message, keeps runs of two
     // or more letters or digits as words, and counts each word of the vocabulary. The toolkit's
     // wrapper numbers the columns in sorted word order.
     let params = CountVectorizerParams::default();
-    let vocabulary = text::count_vectorizer(&params, docs)?;
-    let counts = vocabulary.transform(docs)?;
-    let words = vocabulary.words();
+    let vocabulary = text::count_vectorizer(&params, &docs)?;
+    let counts = vocabulary.transform(&docs)?;
+    let words = vocabulary.words().to_vec();
     let v = words.len();
     let density = counts.nnz() as f64 / (n * v) as f64;
     // CSR stores each non-zero as a value and a column index, plus one offset per row.
     let csr_bytes = counts.nnz() * 2 * size_of::<usize>() + (n + 1) * size_of::<usize>();
     let dense_bytes = n * v * size_of::<f64>();
-    let timing = best_of(lesson.pick(30, 10), || vocabulary.transform(docs));
+    let timing = best_of(lesson.pick(30, 10), || vocabulary.transform(&docs));
     println!(
         "vocabulary {v} words; the count matrix is {n} × {v} with {} non-zeros (density {:.1} %): CSR {} vs dense {} ({:.0}× smaller); counting runs at {:.0} messages/s",
         counts.nnz(),
@@ -120,21 +148,25 @@ fn main() -> Outcome {
         &[("density", density)],
     );
 
+    // %%
     // linfa numbers its vocabulary in hash-map order: fit it twice on the same messages and a
     // word moves to another column. A model saved with one numbering reads garbage with the other.
-    let first = params.fit(&ArrayView1::from(&docs[..]))?;
-    let second = params.fit(&ArrayView1::from(&docs[..]))?;
-    let moved = first
-        .vocabulary()
-        .iter()
-        .zip(second.vocabulary())
-        .filter(|(a, b)| a != b)
-        .count();
-    println!(
-        "linfa's own column order, two fits on the same messages: {moved} of {v} words in a different column (first columns: {} / {})",
-        first.vocabulary()[..4].join(" "),
-        second.vocabulary()[..4].join(" ")
-    );
+    let moved: usize = {
+        let first = params.fit(&ArrayView1::from(&docs[..]))?;
+        let second = params.fit(&ArrayView1::from(&docs[..]))?;
+        let moved = first
+            .vocabulary()
+            .iter()
+            .zip(second.vocabulary())
+            .filter(|(a, b)| a != b)
+            .count();
+        println!(
+            "linfa's own column order, two fits on the same messages: {moved} of {v} words in a different column (first columns: {} / {})",
+            first.vocabulary()[..4].join(" "),
+            second.vocabulary()[..4].join(" ")
+        );
+        moved
+    };
     lesson.metric("linfa_columns_moved", moved as f64);
     lesson.claim(
         "linfa's column order is not stable across fits (why the toolkit sorts it)",
@@ -143,6 +175,7 @@ fn main() -> Outcome {
         &[("moved", moved as f64)],
     );
 
+    // %%
     // Step 2: inverse document frequency. A word in every message says nothing about any one of
     // them; IDF = ln((1 + n) / (1 + df)) + 1 shrinks it towards 1, while a word in one message
     // gets ln(121 / 2) + 1 = 5.1.
@@ -151,11 +184,10 @@ fn main() -> Outcome {
     by_idf.sort_by(|&a, &b| idf.idf[a].total_cmp(&idf.idf[b]).then(a.cmp(&b)));
     // How many messages of each class contain each word: one pass over the non-zeros (CSR
     // stores only counts above zero).
-    let mut containing = Array2::<f64>::zeros((corpus.classes.len(), v));
+    let mut containing = Array2::<f64>::zeros((classes.len(), v));
     for (_, (i, j)) in counts.iter() {
         containing[[y[i], j]] += 1.0;
     }
-    let classes_with = |term: usize| containing.column(term).iter().filter(|&&m| m > 0.0).count();
     let common: Vec<usize> = by_idf[..8].to_vec();
     println!(
         "lowest IDF: {}",
@@ -168,7 +200,10 @@ fn main() -> Outcome {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let everywhere = common.iter().filter(|&&j| classes_with(j) == 3).count();
+    let everywhere = common
+        .iter()
+        .filter(|&&j| containing.column(j).iter().all(|&m| m > 0.0))
+        .count();
     lesson.claim(
         "IDF down-weights the words every class uses",
         everywhere == common.len(),
@@ -179,18 +214,21 @@ fn main() -> Outcome {
         &[("everywhere", everywhere as f64)],
     );
 
+    // %%
     // linfa's TfIdfVectorizer counts document frequencies again inside every `transform`, over
     // the batch it is given. The toolkit's TfIdf learns them once, from the training messages.
-    let linfa_tfidf = TfIdfVectorizer::default().fit(&ArrayView1::from(&docs[..]))?;
-    let linfa_batch = linfa_tfidf
-        .transform(&ArrayView1::from(&docs[..]))?
-        .to_dense();
-    let linfa_alone = linfa_tfidf
-        .transform(&ArrayView1::from(&docs[..1]))?
-        .to_dense();
-    let linfa_gap = (&linfa_batch.row(0) - &linfa_alone.row(0))
-        .iter()
-        .fold(0.0f64, |m, d| m.max(d.abs()));
+    let linfa_gap: f64 = {
+        let linfa_tfidf = TfIdfVectorizer::default().fit(&ArrayView1::from(&docs[..]))?;
+        let linfa_batch = linfa_tfidf
+            .transform(&ArrayView1::from(&docs[..]))?
+            .to_dense();
+        let linfa_alone = linfa_tfidf
+            .transform(&ArrayView1::from(&docs[..1]))?
+            .to_dense();
+        (&linfa_batch.row(0) - &linfa_alone.row(0))
+            .iter()
+            .fold(0.0f64, |m, d| m.max(d.abs()))
+    };
     let ours_batch = idf.transform(&counts)?.to_dense();
     let ours_alone = idf
         .transform(&vocabulary.transform(&docs[..1])?)?
@@ -212,16 +250,17 @@ fn main() -> Outcome {
         &[("linfa_gap", linfa_gap)],
     );
 
+    // %%
     // Step 3: classify the messages. Each fold learns its vocabulary and IDF from its own
     // training messages, as a pipeline would; test messages' unseen words are simply dropped.
     // linfa's models read dense matrices, so each fold's counts are copied out of CSR: 96 × ~400
     // values, about 300 KiB, nothing at this size; a million documents would need models that
     // read CSR directly.
-    let repeats = lesson.pick(10, 3);
-    let labels = y.as_slice().context("contiguous labels")?;
-    let mut folds = Vec::new();
+    let repeats: usize = lesson.pick(10, 3);
+    let labels = y.to_vec();
+    let mut folds: Vec<(Features, Features)> = Vec::new();
     for r in 0..repeats as u64 {
-        for fold in split::stratified_k_fold(labels, 5, lesson.seed() + r)? {
+        for fold in split::stratified_k_fold(&labels, 5, lesson.seed() + r)? {
             let pick = |rows: &[usize]| rows.iter().map(|&i| docs[i].clone()).collect::<Vec<_>>();
             let (train_docs, test_docs) = (pick(&fold.train), pick(&fold.test));
             let vocabulary = text::count_vectorizer(&params, &train_docs)?;
@@ -243,17 +282,9 @@ fn main() -> Outcome {
     }
     // Each model is scored on every fold; the scores stay paired by fold so that two models can
     // be compared on the same test messages.
-    let cv_scores =
-        |model: Model, select: &dyn Fn(&Features) -> Result<Vec<usize>>| -> Result<Vec<f64>> {
-            folds
-                .iter()
-                .map(|(train, test)| accuracy(model, train, test, &select(train)?))
-                .collect()
-        };
-    let every = |f: &Features| Ok((0..f.counts.ncols()).collect::<Vec<usize>>());
-    let majority = cv_scores(Model::Majority, &every)?;
-    let bayes = cv_scores(Model::Bayes, &every)?;
-    let logistic = cv_scores(Model::Logistic, &every)?;
+    let majority = cv_scores(&folds, Model::Majority, &all_columns)?;
+    let bayes = cv_scores(&folds, Model::Bayes, &all_columns)?;
+    let logistic = cv_scores(&folds, Model::Logistic, &all_columns)?;
     let (baseline, bayes_mean, logistic_mean) = (mean(&majority), mean(&bayes), mean(&logistic));
     println!(
         "{repeats}× repeated 5-fold CV ({} folds of 24 messages): majority class {baseline:.3}; naive Bayes on counts {bayes_mean:.3} ± {:.3}; logistic regression on TF-IDF {logistic_mean:.3} ± {:.3}",
@@ -265,29 +296,34 @@ fn main() -> Outcome {
     lesson.metric("bayes_accuracy", bayes_mean);
     lesson.metric("logistic_accuracy", logistic_mean);
     // The claim is per fold: each classifier beats the majority class on every test fold.
-    let wins = |scores: &[f64]| scores.iter().zip(&majority).filter(|(s, m)| s > m).count();
+    let (bayes_wins, logistic_wins) = (
+        folds_won(&bayes, &majority),
+        folds_won(&logistic, &majority),
+    );
     let worst_fold = bayes
         .iter()
         .chain(&logistic)
         .fold(f64::INFINITY, |m, &s| m.min(s));
     lesson.claim(
         "both text classifiers beat the majority baseline",
-        wins(&bayes) == folds.len() && wins(&logistic) == folds.len(),
+        bayes_wins == folds.len() && logistic_wins == folds.len(),
         format!(
             "naive Bayes wins {} and logistic regression {} of {} folds; the worst fold scores {worst_fold:.3} against {baseline:.3}",
-            wins(&bayes),
-            wins(&logistic),
+            bayes_wins,
+            logistic_wins,
             folds.len()
         ),
         &[("worst_fold", worst_fold), ("baseline", baseline)],
     );
 
+    // %%
     // Step 4: χ² selection. SelectKBest scores each word by how far its counts per class are
     // from what its overall frequency predicts, on the training messages of each fold, and keeps
     // the k best. As a control, the k worst-scoring words are kept instead.
-    let ks = [5, 10, 20, 50, 100, 200];
-    let (mut best_curve, mut worst_curve) = (Vec::new(), Vec::new());
-    let mut gap_at_50 = (0.0, 0.0);
+    let ks: [usize; 6] = [5, 10, 20, 50, 100, 200];
+    let (mut best_curve, mut worst_curve): (Vec<(f64, f64)>, Vec<(f64, f64)>) =
+        (Vec::new(), Vec::new());
+    let mut gap_at_50: (f64, f64) = (0.0, 0.0);
     for k in ks {
         let best = |f: &Features| -> Result<Vec<usize>> {
             let chosen = SelectKBest {
@@ -304,8 +340,8 @@ fn main() -> Outcome {
             Ok(order[..k].to_vec())
         };
         let (b, w) = (
-            cv_scores(Model::Bayes, &best)?,
-            cv_scores(Model::Bayes, &worst)?,
+            cv_scores(&folds, Model::Bayes, &best)?,
+            cv_scores(&folds, Model::Bayes, &worst)?,
         );
         let gaps: Vec<f64> = b.iter().zip(&w).map(|(b, w)| b - w).collect();
         println!(
@@ -333,14 +369,15 @@ fn main() -> Outcome {
         &[("gap", gap), ("gap_se", gap_se)],
     );
 
+    // %%
     // Step 5: what the model learned. The logistic regression fitted on all messages gives each
     // class a weight per word; its five largest should be words that class uses more than the
     // others do.
     let all = DatasetBase::new(ours_batch.clone(), y.clone());
-    let model = MultiLogisticRegression::default().fit(&all)?;
-    let params_matrix = model.params();
-    let mut own = 0;
-    let mut listed = 0;
+    let model: MultiFittedLogisticRegression<f64, usize> =
+        MultiLogisticRegression::default().fit(&all)?;
+    let params_matrix = model.params().to_owned();
+    let (mut own, mut listed): (usize, usize) = (0, 0);
     for (column, &c) in model.classes().iter().enumerate() {
         let weights = params_matrix.column(column);
         let mut order: Vec<usize> = (0..v).collect();
@@ -360,7 +397,7 @@ fn main() -> Outcome {
                 100.0 * rate_out
             ));
         }
-        println!("{}: {}", corpus.classes[c], shown.join(", "));
+        println!("{}: {}", classes[c], shown.join(", "));
     }
     lesson.claim(
         "the top words of each class are its own",
@@ -371,10 +408,11 @@ fn main() -> Outcome {
         &[("own", own as f64)],
     );
 
+    // %%
     // Step 6: a picture. PCA of the TF-IDF rows down to two dimensions.
     // Text is spread over many directions: the share of the variance two components keep is
     // printed next to the picture.
-    let pca = Pca::params(2).fit(&DatasetBase::from(ours_batch.clone()))?;
+    let pca: Pca<f64> = Pca::params(2).fit(&DatasetBase::from(ours_batch.clone()))?;
     let projected = pca.predict(&ours_batch);
     let total_variance: f64 = ours_batch.var_axis(Axis(0), 1.0).sum();
     let kept: f64 = pca
@@ -396,7 +434,7 @@ fn main() -> Outcome {
             "PC 1",
             "PC 2",
         )
-        .labelled(&corpus.classes, &labels_vec, &points)
+        .labelled(&classes, &labels_vec, &points)
         .draw(&root)?;
     })?;
     figure!(lesson, "selection", plot::SIZE, |root| {
