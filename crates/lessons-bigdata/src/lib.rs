@@ -3,5 +3,6 @@
 //! and this package owns their `[[example]]` entries, so that lessons of other sections never
 //! build these engines.
 
+pub mod event_windows;
 pub mod flights_pipeline;
 pub mod orchestrator;
