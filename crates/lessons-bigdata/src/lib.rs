@@ -6,3 +6,4 @@
 pub mod event_windows;
 pub mod flights_pipeline;
 pub mod orchestrator;
+pub mod param_server;
