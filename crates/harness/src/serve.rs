@@ -297,6 +297,30 @@ impl HttpConnection {
 pub fn workspace_binary(package: &str, bin: &str) -> Result<std::path::PathBuf, Error> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
+    // Under `cargo test` or `cargo run`, this process inherits the variables cargo sets for the
+    // package it runs (CARGO_MANIFEST_DIR, CARGO_PKG_NAME, OUT_DIR, …). Some build scripts ask to
+    // rerun when those change in cargo's own environment (ring's does, and polars depends on
+    // ring through object_store): passed on, they rebuilt ring and all of polars for a worker
+    // binary built from a test, once taking 585 s. Without them the build is the one a shell
+    // would make.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let per_package = name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_BIN_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || name.starts_with("CARGO_CFG_")
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+                "OUT_DIR",
+            ]
+            .contains(&name.as_ref());
+        if per_package {
+            command.env_remove(name.as_ref());
+        }
+    }
     command.current_dir(crate::workspace_root()).args([
         "build",
         "--quiet",
