@@ -321,8 +321,8 @@ fn main() -> Outcome {
     // from what its overall frequency predicts, on the training messages of each fold, and keeps
     // the k best. As a control, the k worst-scoring words are kept instead.
     let ks: [usize; 6] = [5, 10, 20, 50, 100, 200];
-    let (mut best_curve, mut worst_curve): (Vec<(f64, f64)>, Vec<(f64, f64)>) =
-        (Vec::new(), Vec::new());
+    let mut best_curve: Vec<(f64, f64)> = Vec::new();
+    let mut worst_curve: Vec<(f64, f64)> = Vec::new();
     let mut gap_at_50: (f64, f64) = (0.0, 0.0);
     for k in ks {
         let best = |f: &Features| -> Result<Vec<usize>> {
