@@ -13,24 +13,23 @@
 //!
 //! **Evidence:** Linear regression with 8 features and 12,000 rows in 3 shards. The full gradient
 //! as 3 shard tasks run by rayon equals the one over all rows (to 1e-14). Serial minibatch SGD
-//! takes the loss from 60.3 to 0.245 in 1,800 steps (the noise alone gives 0.25). A
+//! takes the loss from 61.0 to 0.250 in 1,800 steps (the noise alone gives 0.25). A
 //! parameter-server actor fed by three worker processes, each a ractor_cluster node connected over
-//! loopback, applies 1,409 asynchronous updates in 0.08 s (about 16,000 a second, each a call and a
-//! push) and reaches 0.246, although the third worker was killed (SIGKILL) after 208 of its 600
+//! loopback, applies 1,416 asynchronous updates in 0.11 s (about 13,000 a second, each a call and a
+//! push) and reaches 0.250, although the third worker was killed (SIGKILL) after 215 of its 600
 //! updates; over seeds 1–30 the two losses differ by at most 1 %. After the kill, each survivor's
-//! 600 steps were applied exactly once, the killed worker's first 208 and nothing after, and
+//! 600 steps were applied exactly once, the killed worker's first 215 and nothing after, and
 //! replaying the server's ledger of applied gradients reproduces its weights bit for bit.
 //!
 //! **Run:** `cargo run --example distributed_tasks_actors` (add `-- --quick` for a short run).
 
-use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 use harness::plot::LineChart;
 use harness::prelude::*;
-use harness::serve::{ChildGuard, spawn, workspace_binary};
+use harness::serve::{loopback_listener, spawn, workspace_binary};
 use lessons_bigdata::param_server::{
     BATCH, FEATURES, GROUP, LEARNING_RATE, ServerMessage, gradient, loss, shard,
 };
@@ -99,20 +98,6 @@ struct Finished {
     seconds: f64,
 }
 
-/// Waits for a worker process to exit, without blocking the runtime the actors run on.
-async fn exited(worker: &mut ChildGuard, timeout: Duration) -> Result<bool> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = worker.child_mut().try_wait()? {
-            return Ok(status.success());
-        }
-        if Instant::now() > deadline {
-            return Err(anyhow!("a worker did not finish within {timeout:?}"));
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// Runs the parameter server on a node at 127.0.0.1:`port`, starts `workers` worker processes,
 /// kills the last one once the server has applied `kill_after` of its updates, and waits for
 /// the others.
@@ -167,10 +152,18 @@ async fn train_with_actors(
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     };
-    for worker in processes.iter_mut().take(victim as usize) {
-        if !exited(worker, Duration::from_secs(60)).await? {
-            return Err(anyhow!("a worker process failed"));
-        }
+    // The survivors finish by themselves; waiting for them blocks a thread, so it happens off
+    // the runtime the actors run on.
+    processes.truncate(victim as usize);
+    let statuses = tokio::task::spawn_blocking(move || {
+        processes
+            .into_iter()
+            .map(|worker| worker.wait_or_kill(Duration::from_secs(60)))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await??;
+    if !statuses.iter().all(|s| s.success()) {
+        return Err(anyhow!("a worker process failed: {statuses:?}"));
     }
     let seconds = started.elapsed().as_secs_f64();
     let weights = call_t!(server, ServerMessage::Weights, 5_000)?;
@@ -258,7 +251,7 @@ fn main() -> Outcome {
     // compute a gradient on their shard and push it, asynchronously: a worker's gradient may
     // be computed on weights that others have since moved. The last worker is killed a third of
     // the way through.
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = loopback_listener()?.local_addr()?.port();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use rand::Rng;
+use rand_distr::Exp1;
 use serde::{Deserialize, Serialize};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::ProbeHandle;
@@ -63,11 +64,11 @@ pub fn simulate(n: u64, arrivals: Arrivals, rng: &mut impl Rng) -> Vec<Event> {
     let mut now = 0.0;
     (0..n)
         .map(|id| {
-            now += -(1.0 - rng.r#gen::<f64>()).ln() / arrivals.rate_per_s * 1e3;
+            now += rng.sample::<f64, _>(Exp1) / arrivals.rate_per_s * 1e3;
             let delay = if rng.gen_bool(arrivals.straggler_share) {
                 rng.gen_range(arrivals.straggler_delay_ms.0..arrivals.straggler_delay_ms.1) as f64
             } else {
-                -(1.0 - rng.r#gen::<f64>()).ln() * arrivals.mean_delay_ms
+                rng.sample::<f64, _>(Exp1) * arrivals.mean_delay_ms
             };
             Event {
                 id,
@@ -156,6 +157,11 @@ pub struct WindowCounts {
     pub late: Vec<(u64, u64)>,
 }
 
+/// A dataflow that could not be set up (a peer that did not connect) or whose worker failed.
+#[derive(Debug, thiserror::Error)]
+#[error("timely dataflow: {0}")]
+pub struct DataflowError(String);
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum WindowResult {
     Closed { start: u64, count: u64 },
@@ -168,7 +174,7 @@ pub fn count_windows(
     config: timely::Config,
     ticks: Arc<Vec<Tick>>,
     windows: Windows,
-) -> Result<WindowCounts, String> {
+) -> Result<WindowCounts, DataflowError> {
     let gathered = Arc::new(Mutex::new(WindowCounts::default()));
     let shared = Arc::clone(&gathered);
     let guards = timely::execute(config, move |worker| {
@@ -264,11 +270,15 @@ pub fn count_windows(
                 worker.step();
             }
         }
-    })?;
+    })
+    .map_err(DataflowError)?;
     for result in guards.join() {
-        result?;
+        result.map_err(DataflowError)?;
     }
-    let mut answer = gathered.lock().map_err(|e| e.to_string())?.clone();
+    let mut answer = gathered
+        .lock()
+        .map_err(|e| DataflowError(e.to_string()))?
+        .clone();
     answer.late.sort();
     Ok(answer)
 }

@@ -42,20 +42,19 @@ fn hour_keys() -> Vec<Expr> {
     HOUR_KEYS.iter().map(|k| col(*k)).collect()
 }
 
-/// The flights with their delays, in plain types.
+/// The hour keys as both tables are stored, followed by `measures` as floats.
+fn hour_keys_and(measures: &[&str]) -> Vec<Expr> {
+    let airport = col("origin").cast(DataType::String);
+    let time = HOUR_KEYS[1..].iter().map(|k| col(*k).cast(DataType::Int64));
+    let values = measures.iter().map(|m| col(*m).cast(DataType::Float64));
+    std::iter::once(airport).chain(time).chain(values).collect()
+}
+
+/// Each flight's airport and hour with its delays, in plain types.
 fn extract_flights(ctx: &TaskContext) -> Result<(), TaskError> {
     let flights = lessons_frames::frame("nycflights13_flights.parquet")?
         .lazy()
-        .select([
-            col("origin").cast(DataType::String),
-            col("year").cast(DataType::Int64),
-            col("month").cast(DataType::Int64),
-            col("day").cast(DataType::Int64),
-            col("hour").cast(DataType::Int64),
-            col("carrier").cast(DataType::String),
-            col("dep_delay").cast(DataType::Float64),
-            col("arr_delay").cast(DataType::Float64),
-        ])
+        .select(hour_keys_and(&["dep_delay", "arr_delay"]))
         .collect()?;
     write_parquet(ctx, flights)
 }
@@ -65,15 +64,7 @@ fn extract_flights(ctx: &TaskContext) -> Result<(), TaskError> {
 fn extract_weather(ctx: &TaskContext) -> Result<(), TaskError> {
     let weather = lessons_frames::frame("nycflights13_weather.csv")?
         .lazy()
-        .select([
-            col("origin").cast(DataType::String),
-            col("year").cast(DataType::Int64),
-            col("month").cast(DataType::Int64),
-            col("day").cast(DataType::Int64),
-            col("hour").cast(DataType::Int64),
-            col("visib").cast(DataType::Float64),
-            col("wind_speed").cast(DataType::Float64),
-        ])
+        .select(hour_keys_and(&["visib", "wind_speed"]))
         .unique_stable(Some(cols(HOUR_KEYS)), UniqueKeepStrategy::First)
         .collect()?;
     write_parquet(ctx, weather)

@@ -5,6 +5,7 @@
 use ractor::RpcReplyPort;
 use ractor_cluster::RactorClusterMessage;
 use rand::Rng;
+use rand_distr::StandardNormal;
 
 /// The process group the parameter server joins, and the workers look up.
 pub const GROUP: &str = "parameter-server";
@@ -50,11 +51,7 @@ pub fn true_weights() -> Vec<f64> {
 /// is 0.25).
 pub fn shard(rows: usize, rng: &mut impl Rng) -> (Vec<[f64; FEATURES]>, Vec<f64>) {
     let truth = true_weights();
-    let mut normal = || {
-        // Box–Muller: two uniforms to one standard normal.
-        let (u, v): (f64, f64) = (1.0 - rng.r#gen::<f64>(), rng.r#gen());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    };
+    let mut normal = || rng.sample::<f64, _>(StandardNormal);
     let mut x = Vec::with_capacity(rows);
     let mut y = Vec::with_capacity(rows);
     for _ in 0..rows {
