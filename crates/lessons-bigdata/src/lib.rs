@@ -5,5 +5,6 @@
 
 pub mod event_windows;
 pub mod flights_pipeline;
+pub mod object_server;
 pub mod orchestrator;
 pub mod param_server;
