@@ -4,8 +4,14 @@
 //!
 //! - gradient boosting (toolkit): 100 rounds of depth-3 trees, rate 0.1, 255 bins;
 //! - random forest (linfa-ensemble): 100 full-depth trees, bootstrap, half the features per tree;
+//! - random forest (toolkit, histogram trees): 100 full-depth trees, bootstrap, √p features at
+//!   every split, trees grown in parallel on rayon's pool;
 //! - one decision tree (linfa-trees), multinomial logistic regression (linfa-logistic, scaled),
 //!   Gaussian naive Bayes (linfa-bayes) and 5-NN (toolkit, scaled; fitting only stores the data).
+//!
+//! The group `forest at scale` fits the toolkit's forest at the size of the head-to-head table
+//! (`workbook compare`): 20,000 rows × 20 features (`synthetic::clustered_classes`, 5 informative),
+//! 100 trees. linfa-ensemble's forest takes over a minute there, so it is left out.
 
 use criterion::{BenchmarkId, Criterion, criterion_group};
 
@@ -19,6 +25,7 @@ use ndarray::{Array1, Array2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use toolkit::boosting::GradientBoostingParams;
+use toolkit::forest::RandomForestParams;
 use toolkit::neighbors::KNeighbors;
 
 fn cancer() -> (Array2<f64>, Array1<usize>, Array2<f64>) {
@@ -49,6 +56,11 @@ fn fit(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("random forest", "100 trees"), |b| {
         b.iter(|| forest().fit(&raw).map(|m| m.models.len()))
     });
+    let histogram_forest = RandomForestParams::new().n_trees(100).seed(1);
+    group.bench_function(
+        BenchmarkId::new("random forest (toolkit)", "100 trees"),
+        |b| b.iter(|| histogram_forest.fit(&raw).map(|m| m.n_leaves())),
+    );
     group.bench_function("decision tree", |b| {
         b.iter(|| DecisionTree::params().fit(&raw).map(drop))
     });
@@ -73,6 +85,14 @@ fn predict(c: &mut Criterion) {
     group.bench_function("gradient boosting", |b| b.iter(|| boosting.predict(&x)));
     let forest = forest().fit(&raw).expect("fits");
     group.bench_function("random forest", |b| b.iter(|| forest.predict(&x)));
+    let histogram_forest = RandomForestParams::new()
+        .n_trees(100)
+        .seed(1)
+        .fit(&raw)
+        .expect("fits");
+    group.bench_function("random forest (toolkit)", |b| {
+        b.iter(|| histogram_forest.predict(&x))
+    });
     let tree = DecisionTree::params().fit(&raw).expect("fits");
     group.bench_function("decision tree", |b| b.iter(|| tree.predict(&x)));
     let logistic = MultiLogisticRegression::default()
@@ -88,7 +108,20 @@ fn predict(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fit, predict);
+fn forest_at_scale(c: &mut Criterion) {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let (x, y) = toolkit::synthetic::clustered_classes(20_000, 20, 5, 2, 0.01, &mut rng);
+    let data = Dataset::new(x, Array1::from(y));
+    let mut group = c.benchmark_group("forest at scale");
+    group.sample_size(10);
+    let params = RandomForestParams::new().n_trees(100).seed(1);
+    group.bench_function(BenchmarkId::new("fit", "20000 x 20, 100 trees"), |b| {
+        b.iter(|| params.fit(&data).map(|m| m.n_leaves()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, fit, predict, forest_at_scale);
 
 // criterion_main! written out, to register the embedded font before criterion draws its report
 // (as in benches/numpy.rs); without it the first report panics with FontUnavailable.

@@ -150,17 +150,6 @@ fn run_executes_a_lesson_and_prints_its_report() {
 }
 
 #[test]
-fn running_a_planned_topic_is_a_clear_error() {
-    let catalogue = catalogue::Catalogue::load().unwrap();
-    let planned = catalogue
-        .entries
-        .iter()
-        .find(|e| e.status == catalogue::Status::Planned)
-        .expect("a planned topic");
-    assert_clear_error(&run(&["run", &planned.id]), "planned");
-}
-
-#[test]
 fn a_search_without_words_is_a_usage_error() {
     let out = run(&["search"]);
     assert_eq!(out.code, Some(2), "{}", out.stderr);

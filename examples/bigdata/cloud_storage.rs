@@ -26,10 +26,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Context;
 use harness::measure::bytes;
 use harness::plot::BarChart;
 use harness::prelude::*;
+use lessons_bigdata::carrier_delays;
 use lessons_bigdata::object_server::{ObjectServer, ServedRequest};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as ObjectPath;
@@ -65,33 +66,6 @@ fn hive_table() -> ScanArgsParquet {
         hive_options: HiveOptions::new_enabled(),
         ..ScanArgsParquet::default()
     }
-}
-
-/// Per carrier: (flights, mean arrival delay).
-fn by_carrier(frame: &DataFrame) -> Result<BTreeMap<String, (u64, f64)>> {
-    let carriers = frame.column("carrier")?.str()?;
-    let flights = frame.column("flights")?.cast(&DataType::UInt64)?;
-    let flights = flights.u64()?;
-    let means = frame.column("mean_arr_delay")?.f64()?;
-    (0..frame.height())
-        .map(|i| {
-            Ok((
-                carriers.get(i).context("a carrier")?.to_string(),
-                (
-                    flights.get(i).context("a count")?,
-                    means.get(i).context("a mean")?,
-                ),
-            ))
-        })
-        .collect()
-}
-
-/// Whether two answers have the same carriers and counts, and means within 1e-9.
-fn same_answer(a: &BTreeMap<String, (u64, f64)>, b: &BTreeMap<String, (u64, f64)>) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|((ka, va), (kb, vb))| {
-            ka == kb && va.0 == vb.0 && (va.1 - vb.1).abs() <= 1e-9 * va.1.abs().max(1.0)
-        })
 }
 
 /// The month of an object read (`/workbook/flights/month=7/part-0.parquet` → 7), if it is one.
@@ -281,7 +255,10 @@ fn main() -> Outcome {
         bytes(stored as f64),
         100.0 * full_bytes as f64 / stored as f64
     );
-    let whole_year_equal = same_answer(&by_carrier(&from_store)?, &by_carrier(&from_disk)?);
+    let whole_year_equal = carrier_delays::same(
+        &carrier_delays::from_frame(&from_store)?,
+        &carrier_delays::from_frame(&from_disk)?,
+    );
     lesson.metric("full_scan_bytes", full_bytes as f64);
     lesson.metric("full_scan_gets", full_gets as f64);
     lesson.metric("projected_share", full_bytes as f64 / stored as f64);
@@ -346,7 +323,7 @@ fn main() -> Outcome {
     lesson.metric("pruned_share", pruned_bytes as f64 / full_bytes as f64);
     lesson.claim(
         "a filter on the partition column reads no other month's data",
-        footers_only && same_answer(&by_carrier(&month_store)?, &by_carrier(&month_disk)?),
+        footers_only && carrier_delays::same(&carrier_delays::from_frame(&month_store)?, &carrier_delays::from_frame(&month_disk)?),
         format!(
             "month {asked}: {} reads of other months' objects, all at the end of the file ({other_bytes} bytes of footer); same answer as the local files",
             other_months.len()
@@ -394,7 +371,10 @@ fn main() -> Outcome {
     lesson.claim(
         "with the schema given, no request names another month's key",
         keys_named == BTreeSet::from([Some(asked)])
-            && same_answer(&by_carrier(&month_catalogued)?, &by_carrier(&month_disk)?),
+            && carrier_delays::same(
+                &carrier_delays::from_frame(&month_catalogued)?,
+                &carrier_delays::from_frame(&month_disk)?,
+            ),
         format!("keys of months {keys_named:?} asked for, month {asked} filtered"),
         &[("requests", catalogued_scan.len() as f64)],
     );

@@ -28,6 +28,7 @@ use anyhow::{Context, Result};
 use harness::measure::{CountingAllocator, bytes, count_allocations};
 use harness::plot::BarChart;
 use harness::prelude::*;
+use lessons_bigdata::carrier_delays;
 use polars::io::HiveOptions;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -74,34 +75,6 @@ fn merge(mut a: Partial, b: Partial) -> Partial {
         entry.2 += known;
     }
     a
-}
-
-/// Per carrier: (flights, mean arrival delay), from a DataFrame with those columns.
-fn by_carrier(frame: &DataFrame) -> Result<BTreeMap<String, (u64, f64)>> {
-    let carriers = frame.column("carrier")?.str()?;
-    let flights = frame.column("flights")?.cast(&DataType::UInt64)?;
-    let flights = flights.u64()?;
-    let means = frame.column("mean_arr_delay")?.f64()?;
-    (0..frame.height())
-        .map(|i| {
-            Ok((
-                carriers.get(i).context("a carrier")?.to_string(),
-                (
-                    flights.get(i).context("a count")?,
-                    means.get(i).context("a mean")?,
-                ),
-            ))
-        })
-        .collect()
-}
-
-/// Whether two answers have the same carriers and counts, and means within 1e-9 (the engines
-/// add in different orders).
-fn same_answer(a: &BTreeMap<String, (u64, f64)>, b: &BTreeMap<String, (u64, f64)>) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|((ka, va), (kb, vb))| {
-            ka == kb && va.0 == vb.0 && (va.1 - vb.1).abs() <= 1e-9 * va.1.abs().max(1.0)
-        })
 }
 
 /// Every file under `root` as one lazy table, whose folder names (`month=7`) become a column.
@@ -189,7 +162,10 @@ fn main() -> Outcome {
         count_allocations(|| per_carrier(&root)?.collect_with_engine(Engine::InMemory))?;
     let (streamed, streamed_heap) =
         count_allocations(|| per_carrier(&root)?.collect_with_engine(Engine::Streaming))?;
-    let (in_memory, streamed) = (by_carrier(&in_memory?)?, by_carrier(&streamed?)?);
+    let (in_memory, streamed) = (
+        carrier_delays::from_frame(&in_memory?)?,
+        carrier_delays::from_frame(&streamed?)?,
+    );
     println!(
         "per carrier over all files: in-memory engine peak heap {}, streaming engine {} ({} carriers)",
         bytes(in_memory_heap.peak as f64),
@@ -235,8 +211,8 @@ fn main() -> Outcome {
     );
     lesson.claim(
         "streaming, in-memory and map-reduce answers are equal",
-        same_answer(&streamed, &in_memory)
-            && same_answer(&by_tasks, &in_memory)
+        carrier_delays::same(&streamed, &in_memory)
+            && carrier_delays::same(&by_tasks, &in_memory)
             && mapped == serial
             && in_memory.values().map(|v| v.0).sum::<u64>() == rows as u64,
         format!(

@@ -3,6 +3,7 @@
 //! and this package owns their `[[example]]` entries, so that lessons of other sections never
 //! build these engines.
 
+pub mod carrier_delays;
 pub mod event_windows;
 pub mod flights_pipeline;
 pub mod object_server;

@@ -26,6 +26,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::histogram::Binned;
 
 /// Checked hyper-parameters of gradient boosting (build them with [`GradientBoostingParams`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -423,55 +424,6 @@ impl Fit<Array2<f64>, Array1<f64>, Error> for GradientBoostingValidParams {
     }
 }
 
-/// Quantile bin edges of one feature: at most `max_bins − 1` cut points between distinct values.
-fn bin_edges(column: ArrayView1<f64>, max_bins: usize) -> Vec<f64> {
-    let mut sorted: Vec<f64> = column.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mut distinct = sorted.clone();
-    distinct.dedup();
-    if distinct.len() <= max_bins {
-        return distinct.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect();
-    }
-    // More distinct values than bins: cut at quantiles, halfway to the next distinct value.
-    let mut edges: Vec<f64> = (1..max_bins)
-        .map(|b| {
-            let at = sorted[b * sorted.len() / max_bins];
-            let next = distinct.partition_point(|&v| v <= at);
-            if next < distinct.len() {
-                0.5 * (at + distinct[next])
-            } else {
-                at
-            }
-        })
-        .collect();
-    edges.dedup();
-    edges
-}
-
-/// The binned training matrix: column-major `u8` codes plus each feature's edges.
-struct Binned {
-    codes: Vec<u8>,
-    n: usize,
-    edges: Vec<Vec<f64>>,
-}
-
-impl Binned {
-    fn new(x: &Array2<f64>, max_bins: usize) -> Binned {
-        let n = x.nrows();
-        let mut codes = Vec::with_capacity(n * x.ncols());
-        let mut edges = Vec::with_capacity(x.ncols());
-        for column in x.columns() {
-            let e = bin_edges(column, max_bins);
-            codes.extend(column.iter().map(|v| e.partition_point(|&t| t < *v) as u8));
-            edges.push(e);
-        }
-        Binned { codes, n, edges }
-    }
-    fn column(&self, j: usize) -> &[u8] {
-        &self.codes[j * self.n..(j + 1) * self.n]
-    }
-}
-
 /// The boosting loop shared by both targets. `target` has one column per output.
 fn boost(
     p: &GradientBoostingValidParams,
@@ -644,22 +596,14 @@ impl<'a> Grower<'a> {
         let Some(best) = self.best_split(grad, hess, rows, g, h) else {
             return at as u32;
         };
-        // Partition the rows in place: left (code ≤ bin) first.
-        let codes = self.binned.column(best.feature);
-        let mut left_len = 0;
-        for i in 0..rows.len() {
-            if codes[rows[i] as usize] <= best.bin {
-                rows.swap(i, left_len);
-                left_len += 1;
-            }
-        }
+        let left_len = self.binned.partition(rows, best.feature, best.bin);
         gain[best.feature] += best.gain;
         let (left_rows, right_rows) = rows.split_at_mut(left_len);
         let left = self.node(grad, hess, left_rows, depth + 1, tree, gain);
         let right = self.node(grad, hess, right_rows, depth + 1, tree, gain);
         tree.nodes[at] = Node::Split {
             feature: best.feature as u32,
-            threshold: self.binned.edges[best.feature][best.bin as usize],
+            threshold: self.binned.edges()[best.feature][best.bin as usize],
             left,
             right,
         };
@@ -678,7 +622,7 @@ impl<'a> Grower<'a> {
         let min_leaf = self.p.min_samples_leaf as u32;
         let parent = g * g / (h + lambda);
         let mut best: Option<Split> = None;
-        for (feature, edges) in self.binned.edges.iter().enumerate() {
+        for (feature, edges) in self.binned.edges().iter().enumerate() {
             if edges.is_empty() {
                 continue;
             }
@@ -742,20 +686,6 @@ mod tests {
             let fitted: Result<GbClassifier, Error> = bad.fit(&data);
             assert!(matches!(fitted, Err(Error::Parameter(_))), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn bins_cut_between_distinct_values() {
-        let col = array![3.0, 1.0, 2.0, 2.0, 1.0];
-        assert_eq!(bin_edges(col.view(), 255), vec![1.5, 2.5]);
-        // Many values, few bins: edges are increasing and there are at most max_bins − 1.
-        let many = Array1::from_iter((0..1000).map(|i| (i * 37 % 1000) as f64));
-        let e = bin_edges(many.view(), 8);
-        assert_eq!(e.len(), 7);
-        assert!(e.windows(2).all(|w| w[0] < w[1]));
-        // Equal-frequency: about 125 values in each bin.
-        let first = many.iter().filter(|&&v| v <= e[0]).count();
-        assert!((120..=130).contains(&first), "{first}");
     }
 
     #[test]

@@ -20,10 +20,14 @@
 //!   name is an error), and nested cross-validation.
 //! * [`boosting`]: gradient-boosted trees on histograms (log loss, softmax, squared error);
 //!   linfa-ensemble has bagging, a random forest and AdaBoost but no gradient boosting.
+//! * [`forest`]: a random forest on the same histogram tree builder (a fresh feature subset at
+//!   every split, as Breiman's and scikit-learn's; trees grown in parallel on rayon's pool).
+//!   linfa-ensemble's forest draws one feature subset per tree and splits on sorted values.
 //! * [`artefact`]: a fitted pipeline saved with its metadata (feature schema, class names,
 //!   versions, training-data hash, scores) as TOML or CBOR behind a checksum, refused with a
 //!   clear error when damaged, of another format or inconsistent.
-//! * [`synthetic`]: data with a known answer (two moons).
+//! * [`synthetic`]: data with a known answer (two moons, and clustered classes as scikit-learn's
+//!   `make_classification` builds them).
 //! * [`text`]: a count vectoriser with a stable (sorted) vocabulary and a TF-IDF transformer
 //!   that learns its IDF at fit time; linfa's re-counts document frequencies on every batch.
 //!
@@ -33,6 +37,8 @@ pub mod artefact;
 pub mod baseline;
 pub mod boosting;
 pub mod cv;
+pub mod forest;
+mod histogram;
 pub mod metrics;
 pub mod neighbors;
 pub mod pipeline;

@@ -163,6 +163,25 @@ fn refuse(status: StatusCode, message: String) -> Response {
     (status, axum::Json(json!({ "error": message }))).into_response()
 }
 
+/// Whether `lesson` names a topic's own lesson that is written: 404 if there is no such lesson,
+/// 400 if it is planned.
+fn runnable(catalogue: &catalogue::Catalogue, lesson: &str) -> Result<(), (StatusCode, String)> {
+    let Some(entry) = catalogue
+        .entries
+        .iter()
+        .find(|e| e.lesson == lesson && e.id == lesson)
+    else {
+        return Err((StatusCode::NOT_FOUND, format!("no lesson named {lesson:?}")));
+    };
+    if entry.status != Status::Ready {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            format!("{lesson} is planned, not written yet"),
+        ));
+    }
+    Ok(())
+}
+
 /// Runs a ready lesson and streams what it prints as server-sent events.
 async fn run(
     State(app): State<Arc<App>>,
@@ -174,19 +193,8 @@ async fn run(
         Ok(workbook) => workbook,
         Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
-    let Some(entry) = workbook
-        .catalogue()
-        .entries
-        .iter()
-        .find(|e| e.lesson == lesson && e.id == lesson)
-    else {
-        return refuse(StatusCode::NOT_FOUND, format!("no lesson named {lesson:?}"));
-    };
-    if entry.status != Status::Ready {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            format!("{lesson} is planned, not written yet"),
-        );
+    if let Err((status, message)) = runnable(workbook.catalogue(), &lesson) {
+        return refuse(status, message);
     }
     let quick = match query.as_slice() {
         [] => true,
@@ -311,5 +319,30 @@ fn kill_group(process_group: u32) {
     // it started; the id came from that child.
     unsafe {
         libc::kill(-(process_group as libc::pid_t), libc::SIGKILL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_planned_lesson_is_a_bad_request_and_an_unknown_one_not_found() {
+        // Every topic of the workbook's own catalogue is written, so the case is checked on a
+        // catalogue of one planned topic.
+        let catalogue = catalogue::Catalogue::parse(concat!(
+            "[[section]]\nid = \"s\"\nnumber = 1\ntitle = \"S\"\npython = \"p\"\npackage = \"lessons-s\"\n",
+            "[[topic]]\nid = \"later\"\nsection = \"s\"\nnumber = 1\ntitle = \"t\"\nquestion = \"q\"\n",
+            "answer = \"a\"\nlesson = \"later\"\ndifficulty = \"basic\"\nhint = \"h\"\nstatus = \"planned\"\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            runnable(&catalogue, "later").unwrap_err().0,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            runnable(&catalogue, "sooner").unwrap_err().0,
+            StatusCode::NOT_FOUND
+        );
     }
 }

@@ -36,6 +36,19 @@ pub struct Args {
     out: Option<PathBuf>,
 }
 
+/// The topic `name` (an id or a lesson name), if its lesson is written.
+fn ready_entry<'c>(catalogue: &'c Catalogue, name: &str) -> Result<&'c catalogue::Entry> {
+    let e = catalogue.find(name)?;
+    if e.status != Status::Ready {
+        bail!(
+            "the lesson `{}` for {} is planned, not written yet",
+            e.lesson,
+            e.id
+        );
+    }
+    Ok(e)
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
     let catalogue = Catalogue::load()?;
     if let Some(out) = &args.out {
@@ -48,14 +61,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .topic
         .as_deref()
         .context("name a topic, or pass --all")?;
-    let e = catalogue.find(topic)?;
-    if e.status != Status::Ready {
-        bail!(
-            "the lesson `{}` for {} is planned, not written yet",
-            e.lesson,
-            e.id
-        );
-    }
+    let e = ready_entry(&catalogue, topic)?;
     let out = args
         .out
         .clone()
@@ -214,4 +220,27 @@ fn run_all(catalogue: &Catalogue, args: &Args) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_planned_topic_is_a_clear_error() {
+        // Every topic of the workbook's own catalogue is written, so the case is checked on a
+        // catalogue of one planned topic.
+        let catalogue = Catalogue::parse(concat!(
+            "[[section]]\nid = \"s\"\nnumber = 1\ntitle = \"S\"\npython = \"p\"\npackage = \"lessons-s\"\n",
+            "[[topic]]\nid = \"later\"\nsection = \"s\"\nnumber = 1\ntitle = \"t\"\nquestion = \"q\"\n",
+            "answer = \"a\"\nlesson = \"later\"\ndifficulty = \"basic\"\nhint = \"h\"\nstatus = \"planned\"\n",
+        ))
+        .unwrap();
+        let err = ready_entry(&catalogue, "later").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "the lesson `later` for later is planned, not written yet"
+        );
+        assert!(ready_entry(&catalogue, "nothing-like-it").is_err());
+    }
 }
