@@ -319,7 +319,7 @@ impl Fit<Array2<f64>, Array1<usize>, Error> for RandomForestValidParams {
                     },
                     importance: vec![0.0; d],
                 };
-                grower.node(&mut rows, 0);
+                grower.grow(&mut rows);
                 (grower.tree, grower.importance)
             })
             .collect();
@@ -334,7 +334,7 @@ impl Fit<Array2<f64>, Array1<usize>, Error> for RandomForestValidParams {
     }
 }
 
-/// Grows one tree; reuses its class-count buffer between nodes.
+/// Grows one tree; reuses its buffers between nodes.
 struct Grower<'a> {
     params: &'a RandomForestValidParams,
     binned: &'a Binned,
@@ -360,46 +360,62 @@ struct Split {
 }
 
 impl Grower<'_> {
-    /// Adds the subtree for `rows` to the tree and returns its index.
-    fn node(&mut self, rows: &mut [u32], depth: usize) -> u32 {
-        let at = self.tree.nodes.len();
+    /// Grows the tree over `rows`, depth first (the order recursion would take, so the random
+    /// draws are the same). The nodes still to grow wait on a stack of their own rather than on
+    /// the thread's: an unlimited tree's depth is bounded only by the bins, up to 255 splits
+    /// per feature along one path.
+    fn grow(&mut self, rows: &mut [u32]) {
         let k = self.n_classes;
+        // (first row, end of the rows, depth, index of the node) of each node still to grow;
+        // its slot in the node list is taken when its parent splits.
+        self.tree.nodes.push(Node::Leaf { first: 0 });
+        let mut pending = vec![(0, rows.len(), 0, 0)];
         let mut class_counts = vec![0u32; k];
-        for &i in rows.iter() {
-            class_counts[self.classes[i as usize] as usize] += 1;
+        while let Some((start, end, depth, at)) = pending.pop() {
+            let rows = &mut rows[start..end];
+            class_counts.iter_mut().for_each(|c| *c = 0);
+            for &i in rows.iter() {
+                class_counts[self.classes[i as usize] as usize] += 1;
+            }
+            let total = rows.len() as f64;
+            let pure = class_counts.iter().filter(|&&c| c > 0).count() <= 1;
+            let may_split = !pure
+                && depth < self.params.max_depth
+                && rows.len() >= 2 * self.params.min_samples_leaf;
+            let parent_score: f64 = class_counts
+                .iter()
+                .map(|&c| (c as f64).powi(2))
+                .sum::<f64>()
+                / total;
+            let best = if may_split {
+                self.best_split(rows, &class_counts, parent_score)
+            } else {
+                None
+            };
+            let Some(best) = best else {
+                // A leaf: it keeps its class shares.
+                let first = self.tree.leaf_probabilities.len() as u32;
+                self.tree
+                    .leaf_probabilities
+                    .extend(class_counts.iter().map(|&c| c as f64 / total));
+                self.tree.nodes[at] = Node::Leaf { first };
+                continue;
+            };
+            self.importance[best.feature] += best.score - parent_score;
+            let left_len = self.binned.partition(rows, best.feature, best.bin);
+            let left = self.tree.nodes.len();
+            self.tree.nodes.push(Node::Leaf { first: 0 });
+            self.tree.nodes.push(Node::Leaf { first: 0 });
+            self.tree.nodes[at] = Node::Split {
+                feature: best.feature as u32,
+                threshold: self.binned.edges()[best.feature][best.bin as usize],
+                left: left as u32,
+                right: left as u32 + 1,
+            };
+            // The left child is grown first: it is pushed last.
+            pending.push((start + left_len, end, depth + 1, left + 1));
+            pending.push((start, start + left_len, depth + 1, left));
         }
-        let first = self.tree.leaf_probabilities.len() as u32;
-        let total = rows.len() as f64;
-        self.tree
-            .leaf_probabilities
-            .extend(class_counts.iter().map(|&c| c as f64 / total));
-        self.tree.nodes.push(Node::Leaf { first });
-        let pure = class_counts.iter().filter(|&&c| c > 0).count() <= 1;
-        if pure || depth >= self.params.max_depth || rows.len() < 2 * self.params.min_samples_leaf {
-            return at as u32;
-        }
-        let parent_score: f64 = class_counts
-            .iter()
-            .map(|&c| (c as f64).powi(2))
-            .sum::<f64>()
-            / total;
-        let Some(best) = self.best_split(rows, &class_counts, parent_score) else {
-            return at as u32;
-        };
-        // The node splits: it keeps no class shares of its own.
-        self.tree.leaf_probabilities.truncate(first as usize);
-        self.importance[best.feature] += best.score - parent_score;
-        let left_len = self.binned.partition(rows, best.feature, best.bin);
-        let (left_rows, right_rows) = rows.split_at_mut(left_len);
-        let left = self.node(left_rows, depth + 1);
-        let right = self.node(right_rows, depth + 1);
-        self.tree.nodes[at] = Node::Split {
-            feature: best.feature as u32,
-            threshold: self.binned.edges()[best.feature][best.bin as usize],
-            left,
-            right,
-        };
-        at as u32
     }
 
     /// The best split over a fresh random subset of the features. As in scikit-learn, a feature
