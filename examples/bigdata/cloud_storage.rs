@@ -88,8 +88,11 @@ fn reads_to_the_end(request: &ServedRequest, sizes: &BTreeMap<String, u64>) -> b
 
 /// The bytes of the object reads among `requests`, and how many there were.
 fn object_reads(requests: &[ServedRequest]) -> (u64, usize) {
-    let reads: Vec<&ServedRequest> = requests.iter().filter(|r| r.is_object_read()).collect();
-    (reads.iter().map(|r| r.body_bytes()).sum(), reads.len())
+    let reads = requests.iter().filter(|r| r.is_object_read());
+    (
+        reads.clone().map(ServedRequest::body_bytes).sum(),
+        reads.count(),
+    )
 }
 
 fn main() -> Outcome {
@@ -98,10 +101,7 @@ fn main() -> Outcome {
     // (`month=7/`), a few files per month. The month is in the key, so the files leave it out.
     let files_per_month: usize = lesson.pick(3, 2);
     let flights = lessons_frames::frame("nycflights13_flights.parquet")?;
-    let local = lesson.out_file("flights_by_month");
-    if local.exists() {
-        std::fs::remove_dir_all(&local)?;
-    }
+    let local = lesson.fresh_dir("flights_by_month")?;
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     for mut month in flights.partition_by(["month"], true)? {
         let m = month
@@ -135,10 +135,7 @@ fn main() -> Outcome {
     // Step 2: an S3 server on this machine: s3s answers the protocol and keeps the objects in a
     // folder (a bucket is a sub-folder), checks every request's signature against one key pair,
     // and logs what it sends back. The guard inside stops it when the lesson ends, also on failure.
-    let server_root = lesson.out_file("object_store");
-    if server_root.exists() {
-        std::fs::remove_dir_all(&server_root)?;
-    }
+    let server_root = lesson.fresh_dir("object_store")?;
     std::fs::create_dir_all(server_root.join(BUCKET))?;
     let server = ObjectServer::start(&server_root, ACCESS_KEY, SECRET_KEY)?;
     let endpoint = server.endpoint();

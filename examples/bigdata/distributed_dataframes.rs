@@ -159,11 +159,7 @@ fn main() -> Outcome {
     // The seed picks where the files are cut, so partitions differ in size as they do in life.
     let partitions: usize = lesson.pick(6, 4);
     let flights = lessons_frames::frame("nycflights13_flights.parquet")?;
-    let table = lesson.out_file("flights_parts");
-    if table.exists() {
-        std::fs::remove_dir_all(&table)?;
-    }
-    std::fs::create_dir_all(&table)?;
+    let table = lesson.fresh_dir("flights_parts")?;
     let mut rng = lesson.rng(1);
     let mut cuts: Vec<usize> = (1..partitions)
         .map(|_| rng.gen_range(1..flights.height()))
@@ -197,11 +193,7 @@ fn main() -> Outcome {
     wait_for_port(scheduler_port, Duration::from_secs(30))?;
     let mut work_dirs: Vec<PathBuf> = Vec::new();
     for e in 0..2 {
-        let work = lesson.out_file(&format!("executor-{e}"));
-        if work.exists() {
-            std::fs::remove_dir_all(&work)?;
-        }
-        std::fs::create_dir_all(&work)?;
+        let work = lesson.fresh_dir(&format!("executor-{e}"))?;
         let flight_port = free_port()?;
         cluster.push(spawn(
             std::process::Command::new(&node)

@@ -106,10 +106,7 @@ fn main() -> Outcome {
     // copy at a time: the lesson never holds more than one copy in memory.
     let copies: usize = lesson.pick(16, 6);
     let flights = lessons_frames::frame("nycflights13_flights.parquet")?;
-    let root = lesson.out_file("flights_by_month");
-    if root.exists() {
-        std::fs::remove_dir_all(&root)?;
-    }
+    let root = lesson.fresh_dir("flights_by_month")?;
     let mut files: Vec<PathBuf> = Vec::new();
     let (mut in_memory_bytes, mut rows) = (0usize, 0usize);
     for copy in 0..copies {

@@ -106,12 +106,10 @@ fn main() -> Outcome {
         }
     }
     // Each run writes to its own folder; what an earlier lesson run left there is removed.
-    let (clean_dir, killed_dir) = (lesson.out_file("run_clean"), lesson.out_file("run_killed"));
-    for dir in [&clean_dir, &killed_dir] {
-        if dir.exists() {
-            std::fs::remove_dir_all(dir)?;
-        }
-    }
+    let (clean_dir, killed_dir) = (
+        lesson.fresh_dir("run_clean")?,
+        lesson.fresh_dir("run_killed")?,
+    );
     let flaky = Faults::none().failing_first("extract_weather", 2);
     let timer = Instant::now();
     let summary = Runner::new(&pipeline, &clean_dir, &state_path, retry, flaky)?.run("clean")?;

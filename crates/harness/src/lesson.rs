@@ -240,6 +240,17 @@ impl Lesson {
         self.out.join(name)
     }
 
+    /// An empty folder called `name` in the output folder: what an earlier run of the lesson
+    /// left there is removed first.
+    pub fn fresh_dir(&self, name: &str) -> Result<PathBuf, Error> {
+        let dir = self.out_file(name);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(dir)
+    }
+
     /// Records a claim with its evidence, prints it, and returns whether it held.
     pub fn claim(
         &mut self,
