@@ -611,3 +611,34 @@ fn a_gallery_into_a_file_is_a_clear_error() {
         "is a file, not a folder",
     );
 }
+
+#[test]
+fn compare_without_python_or_its_packages_says_what_to_install() {
+    // Checked before anything is built, so neither case compiles the head-to-head binary.
+    let missing = scratch("compare-no-python").join("python3");
+    assert_clear_error(
+        &run(&["compare", "--all", "--python", missing.to_str().unwrap()]),
+        "was not found: install Python 3 (3.11 is what the table was measured with), then `pip install -r python/requirements.txt`",
+    );
+    // An interpreter whose packages are incomplete, as python/head_to_head.py reports them.
+    let dir = scratch("compare-no-polars");
+    let fake = dir.join("python3");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho '{\"versions\": {\"python\": \"3.11.7\"}, \"missing\": [\"polars==1.35.2\"]}'\nexit 3\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_clear_error(
+        &run(&["compare", "matmul", "--python", fake.to_str().unwrap()]),
+        "the Python side lacks polars==1.35.2: `pip install -r python/requirements.txt`",
+    );
+    let zero_threads = run(&["compare", "--threads", "0", "--all"]);
+    assert_eq!(zero_threads.code, Some(2), "{}", zero_threads.stderr);
+    assert!(
+        zero_threads
+            .stderr
+            .contains("invalid value '0' for '--threads")
+    );
+}

@@ -11,15 +11,16 @@
 //! must be tuned. Forests are robust with default settings and train in parallel; tuned boosting
 //! usually wins on accuracy, especially when the target is built from simple additive pieces.
 //!
-//! **Evidence:** On 10 normal features with the class 'outside a sphere' and 10 % flipped labels,
-//! one tree errs 0.44 of the time and a forest 0.22–0.28, flat over its last half of trees; depth-2
-//! boosting ends 0.015–0.05 lower than the forest on every seed from 1 to 30. Across fresh training
-//! sets, a tree's vote varies 36× more than a forest's of 150 (quick) or 200 trees, but the forest
-//! keeps 4–5× the variance that independent trees would have (ρ ≈ 0.02): going from 10 trees to
-//! 150–200 cut it only 4.4×; refitting the same forest on one training set with new seeds shows
-//! only σ²/m, a fifth to a quarter of the variance that matters. Boosting's training loss falls
-//! every round; at rate 1 with depth-4 trees it reaches 0.004 while the test loss climbs to 0.89,
-//! 1.5× its own early best.
+//! **Evidence:** On 10 normal features with the class 'outside a sphere' and 10 % flipped labels
+//! (2,000 training and 5,000 test points), one tree errs 0.35–0.40 of the time and a forest (the
+//! toolkit's: a fresh √p feature subset at every split) 0.20–0.23, flat over its last half of
+//! trees; depth-2 boosting ends 0.010–0.033 lower than the forest on every seed from 1 to 30.
+//! Across fresh training sets, a tree's vote varies 13–17× more than a forest's of 150 (quick) or
+//! 200 trees, but the forest keeps 9–12× the variance that independent trees would have (ρ ≈ 0.06):
+//! going from 10 trees to 150 cut it only 2.1–2.6×; refitting the same forest on one training set
+//! with new seeds shows only σ²/m, about a tenth of the variance that matters. Boosting's training
+//! loss falls every round; at rate 1 with depth-4 trees it reaches 0.006 while the test loss climbs
+//! to about 0.86, 1.5× its own early best.
 //!
 //! **Run:** `cargo run --example forest_vs_boosting` (add `-- --quick` for a short run).
 
@@ -28,12 +29,11 @@ use harness::ChaCha8Rng;
 use harness::measure::mean;
 use harness::prelude::*;
 use linfa::prelude::*;
-use linfa_ensemble::{EnsembleLearner, EnsembleLearnerParams};
-use linfa_trees::{DecisionTree, DecisionTreeParams};
 use ndarray::{Array1, Array2, Ix1};
 use rand::Rng;
 use rand_distr::StandardNormal;
 use toolkit::boosting::{GbClassifier, GradientBoostingParams};
+use toolkit::forest::{RandomForest, RandomForestParams};
 
 use toolkit::metrics::{self, log_loss};
 
@@ -50,21 +50,12 @@ fn sphere(n: usize, rng: &mut impl Rng) -> (Array2<f64>, Array1<usize>) {
     (x, y)
 }
 
-/// linfa-ensemble's forest of classification trees.
-type Forest = EnsembleLearner<DecisionTree<f64, usize>>;
-
-/// The forest compared here: `trees` full-depth trees, each on a bootstrap sample and a random
-/// half of the features. linfa-ensemble draws that half once per tree (Ho's random subspaces);
-/// Breiman's forest and scikit-learn's `max_features` draw a fresh subset at every split, which
-/// decorrelates the trees further.
-fn forest_of(
-    trees: usize,
-    rng: ChaCha8Rng,
-) -> EnsembleLearnerParams<DecisionTreeParams<f64, usize>, ChaCha8Rng> {
-    EnsembleLearnerParams::new_fixed_rng(DecisionTree::params(), rng)
-        .ensemble_size(trees)
-        .bootstrap_proportion(1.0)
-        .feature_proportion(0.5)
+/// The forest compared here (the toolkit's, as Breiman's and scikit-learn's): `trees` full-depth
+/// trees, each on a bootstrap sample, with a fresh random √p of the features (3 of 10) at every
+/// split, which decorrelates the trees more than one subset per tree (linfa-ensemble's random
+/// subspaces) does. Its seed is drawn from the lesson's stream `rng`.
+fn forest_of(trees: usize, mut rng: ChaCha8Rng) -> RandomForestParams {
+    RandomForestParams::new().n_trees(trees).seed(rng.r#gen())
 }
 
 /// Gradient boosting with depth-4 trees at a given learning rate.
@@ -96,16 +87,6 @@ fn share_variance(forests: &[Vec<Array1<usize>>], size: usize) -> f64 {
         / points as f64
 }
 
-/// Each tree's 0/1 votes on `x`, one row per tree.
-fn votes(forest: &Forest, x: &Array2<f64>) -> Vec<Array1<usize>> {
-    forest
-        .models
-        .iter()
-        .zip(&forest.model_features)
-        .map(|(tree, features)| tree.predict(&x.select(ndarray::Axis(1), features)))
-        .collect()
-}
-
 /// Test error and mean test log loss of a boosted model after each round.
 fn staged_test(
     model: &GbClassifier,
@@ -130,7 +111,7 @@ fn staged_test(
 
 fn main() -> Outcome {
     let mut lesson = start_lesson!()?;
-    let (n_train, n_test): (usize, usize) = (lesson.pick(2000, 1000), lesson.pick(5000, 2000));
+    let (n_train, n_test): (usize, usize) = (2000, 5000);
     let (n_trees, n_rounds): (usize, usize) = (lesson.pick(300, 150), lesson.pick(400, 300));
     let (x, y) = sphere(n_train, &mut lesson.rng(1));
     let (xt, yt) = sphere(n_test, &mut lesson.rng(2));
@@ -142,12 +123,12 @@ fn main() -> Outcome {
     // %%
     // Part 1: test error against the number of trees. The forest's error after m trees is the
     // majority vote of its first m trees; boosting's is its score after m rounds. The forest's
-    // trees are full depth, each on a bootstrap sample and a random half of the features
-    // (`forest_of`).
+    // trees are full depth, each on a bootstrap sample with a fresh feature subset at every split
+    // (`forest_of`), grown in parallel.
     let timer = std::time::Instant::now();
-    let forest: Forest = forest_of(n_trees, lesson.rng(0)).fit(&train)?;
+    let forest: RandomForest = forest_of(n_trees, lesson.rng(0)).fit(&train)?;
     let forest_secs = timer.elapsed().as_secs_f64();
-    let tree_votes = votes(&forest, &xt);
+    let tree_votes = forest.tree_votes(&xt.view());
     let mut count = Array1::<f64>::zeros(n_test);
     let mut forest_curve: Vec<(f64, f64)> = Vec::new();
     for (m, v) in tree_votes.iter().enumerate() {
@@ -201,8 +182,8 @@ fn main() -> Outcome {
     // Which wins depends on the target. Here the class depends on a sum of one term per feature
     // (the squared norm), a shape that depth-2 trees added one after another build directly, while
     // each full-depth forest tree must carve the sphere out of boxes. Over seeds 1–30 boosting
-    // ended 0.015–0.05 below the forest (the paired standard error on 2,000 test points is about
-    // 0.009).
+    // ended 0.010–0.033 below the forest (on 5,000 test points each error rate has a standard
+    // error of √(0.22 × 0.78 / 5,000) ≈ 0.006, and the two are measured on the same points).
     lesson.claim(
         "on this additive target, boosting ends below the forest",
         boost_end < forest_end,
@@ -223,8 +204,8 @@ fn main() -> Outcome {
     let mut fresh: Vec<Vec<Array1<usize>>> = Vec::new();
     for r in 0..sets as u64 {
         let (xr, yr) = sphere(rows, &mut lesson.rng(100 + r));
-        let forest: Forest = forest_of(m, lesson.rng(200 + r)).fit(&Dataset::new(xr, yr))?;
-        fresh.push(votes(&forest, &probe_x));
+        let forest: RandomForest = forest_of(m, lesson.rng(200 + r)).fit(&Dataset::new(xr, yr))?;
+        fresh.push(forest.tree_votes(&probe_x.view()));
     }
     // The same forest refitted on one training set with other seeds: only the bootstraps and
     // feature draws change.
@@ -232,8 +213,8 @@ fn main() -> Outcome {
     let one_set = Dataset::new(x_one, y_one);
     let mut reseeded: Vec<Vec<Array1<usize>>> = Vec::new();
     for r in 0..sets as u64 {
-        let forest: Forest = forest_of(m, lesson.rng(300 + r)).fit(&one_set)?;
-        reseeded.push(votes(&forest, &probe_x));
+        let forest: RandomForest = forest_of(m, lesson.rng(300 + r)).fit(&one_set)?;
+        reseeded.push(forest.tree_votes(&probe_x.view()));
     }
     let tree_var = share_variance(&fresh, 1);
     let (ten_var, forest_var) = (share_variance(&fresh, 10), share_variance(&fresh, m));
@@ -275,18 +256,23 @@ across {sets} fresh training sets of {rows} points (mean per-point variance of t
 
     // %%
     // Part 3: boosting's training loss, round by round. With every row used each round and
-    // shrunken Newton steps, each tree can only lower the training loss.
+    // shrunken Newton steps, each tree can only lower the training loss. How low it can go: with
+    // 10 % of labels flipped at random, even the true boundary scores the entropy of a 0.1 coin,
+    // H(0.1) = 0.325 nats a row, against ln 2 = 0.693 for knowing nothing; the claim asks for more
+    // than half of that gap closed.
     let train_loss = boosted.booster.train_loss().to_vec();
     let rises = train_loss.windows(2).filter(|w| w[1] >= w[0]).count();
+    let noise_floor = -(0.1f64 * 0.1f64.ln() + 0.9 * 0.9f64.ln());
+    let halfway = 0.5 * (train_loss[0] + noise_floor);
     println!(
         "\nboosting's training log loss: {:.4} before any tree, {:.4} after 10 rounds, {:.4} after {n_rounds}; rounds where it rose: {rises}",
         train_loss[0], train_loss[10], train_loss[n_rounds]
     );
     lesson.claim(
         "boosting's training loss falls monotonically",
-        rises == 0 && train_loss[n_rounds] < 0.5 * train_loss[0],
+        rises == 0 && train_loss[n_rounds] < halfway,
         format!(
-            "{n_rounds} rounds, {rises} rises; from {:.4} to {:.4}",
+            "{n_rounds} rounds, {rises} rises; from {:.4} to {:.4}, below {halfway:.4} (halfway to the noise floor {noise_floor:.3})",
             train_loss[0], train_loss[n_rounds]
         ),
         &[
@@ -299,7 +285,7 @@ across {sets} fresh training sets of {rows} points (mean per-point variance of t
     // %%
     // Part 4: a too-high learning rate. Deeper trees (4) at rate 1 against the same trees at 0.1:
     // the fast learner fits the training set, flipped labels included, almost perfectly, and its
-    // test loss climbs. The mean log loss of 2,000 test points has a standard error of a few
+    // test loss climbs. The mean log loss of 5,000 test points has a standard error of a few
     // hundredths, so a rise of a quarter above its own best (about 0.15) is not noise.
     let slow = depth_four_boosting(&train, n_rounds / 2, 0.1)?;
     let fast = depth_four_boosting(&train, n_rounds / 2, 1.0)?;

@@ -10,9 +10,10 @@
 //! times that, and k-NN does its work at predict time.
 //!
 //! **Evidence:** On one stratified split of breast cancer (569 tumours, 2 classes) and wine (178
-//! wines, 3 classes) every family's accuracy is at least 0.287 above the majority baseline, with
-//! fit and predict times in the printed table. Over 3 × 4-fold CV on both data sets the mean
-//! accuracy is 0.909 for a single tree, 0.968 for a random forest and 0.964 for gradient boosting.
+//! wines, 3 classes) every family's accuracy is at least 0.30 above the majority baseline, with fit
+//! and predict times in the printed table; the toolkit's histogram forest fits 5–18× faster than
+//! linfa-ensemble's. Over 3 × 4-fold CV on both data sets the mean accuracy is 0.908 for a single
+//! tree, 0.967 for a random forest and 0.961 for gradient boosting.
 //!
 //! **Run:** `cargo run --example classic_algorithms` (add `-- --quick` for a short run).
 
@@ -62,9 +63,18 @@ fn measure<M>(
     })
 }
 
-/// The random forest of the table and of the CV comparison: 100 trees, each on a bootstrap
-/// sample of the rows and a random half of the features.
-fn forest(seed: u64) -> RandomForestParams<f64, usize, ChaCha8Rng> {
+/// The random forest of the table and of the CV comparison (the toolkit's, as scikit-learn's
+/// `RandomForestClassifier`): 100 trees, each on a bootstrap sample of the rows, with a fresh √p
+/// of the features at every split, grown in parallel.
+fn forest(seed: u64) -> toolkit::forest::RandomForestParams {
+    toolkit::forest::RandomForestParams::new()
+        .n_trees(100)
+        .seed(seed)
+}
+
+/// linfa-ensemble's forest, for comparison: 100 trees on bootstrap samples, each with one random
+/// half of the features for all its splits (random subspaces), grown one after another.
+fn linfa_forest(seed: u64) -> RandomForestParams<f64, usize, ChaCha8Rng> {
     EnsembleLearnerParams::new_fixed_rng(
         DecisionTree::params(),
         harness::lesson::generator(seed, 0),
@@ -169,6 +179,13 @@ fn compare(set: &Labelled, seed: u64, runs: usize) -> Result<Vec<Row>> {
         |m| m.predict(&x_test),
     )?);
     rows.push(measure(
+        "random forest (linfa-ensemble)",
+        runs,
+        &y_test,
+        || Ok(linfa_forest(seed).fit(&raw)?),
+        |m| m.predict(&x_test),
+    )?);
+    rows.push(measure(
         "AdaBoost, 50 stumps",
         runs,
         &y_test,
@@ -235,6 +252,40 @@ fn main() -> Outcome {
         worst_margin > 0.15,
         format!("the weakest model is {worst_margin:.3} above the baseline on its data set"),
         &[("worst_margin", worst_margin)],
+    );
+
+    // %%
+    // The two forests side by side. The toolkit's bins each feature once and searches histograms
+    // of at most 256 bins, draws √p features at every split and grows the trees in parallel;
+    // linfa-ensemble's sorts values at every node, draws half the features per tree and grows the
+    // trees one after another. On these small sets the gap is an order of magnitude, far beyond
+    // timing noise, so the claim asks for three times.
+    let speedups: Vec<f64> = tables
+        .iter()
+        .map(|rows| {
+            let fit_of = |name: &str| rows.iter().find(|r| r.model == name).map(|r| r.fit_ms);
+            match (
+                fit_of("random forest (linfa-ensemble)"),
+                fit_of("random forest, 100 trees"),
+            ) {
+                (Some(linfa), Some(toolkit)) => linfa / toolkit,
+                _ => 0.0,
+            }
+        })
+        .collect();
+    let slowest = speedups.iter().copied().fold(f64::INFINITY, f64::min);
+    lesson.claim(
+        "the histogram forest fits several times faster than linfa-ensemble's",
+        slowest >= 3.0,
+        format!(
+            "fit time of linfa-ensemble's forest over the toolkit's: {}",
+            speedups
+                .iter()
+                .map(|s| format!("{s:.1}×"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+        &[("smallest_speedup", slowest)],
     );
 
     // %%

@@ -236,16 +236,33 @@ pub struct Derived {
     pub text: String,
 }
 
-/// Every file derived from the catalogue, as it must read: the README (its topic index), the
+/// Every file derived from the catalogue, as it must read: the README (its topic index, and its
+/// performance table from the last recorded `workbook compare --all`), the
 /// manifest of each package that owns ready lessons (its `[[example]]` entries), each ready lesson
 /// (its header) and each ready lesson's notebook (built from the regenerated source).
 pub fn derived_files(root: &std::path::Path, catalogue: &Catalogue) -> Result<Vec<Derived>, Error> {
     use std::path::PathBuf;
     let mut derived = Vec::new();
     let readme = crate::read_text(&root.join("README.md"))?;
+    let readme = readme_with_index(catalogue, &readme)?;
+    let record_path = root.join(crate::comparison::RECORD);
+    let record: Option<crate::comparison::Comparison> = match record_path.exists() {
+        true => Some(
+            serde_json::from_str(&crate::read_text(&record_path)?).map_err(|e| Error::Source {
+                path: crate::comparison::RECORD.into(),
+                message: e.to_string(),
+            })?,
+        ),
+        false => None,
+    };
     derived.push(Derived {
         path: PathBuf::from("README.md"),
-        text: readme_with_index(catalogue, &readme)?,
+        text: crate::comparison::readme_with_table(&readme, record.as_ref()).map_err(
+            |message| Error::Source {
+                path: "README.md".into(),
+                message,
+            },
+        )?,
     });
     let sites = catalogue.ready_sites();
     let mut packages: Vec<&str> = sites.iter().map(|s| s.package).collect();

@@ -4,12 +4,15 @@
 //! - [`report`]: what a lesson writes (`report.json`: claims, metrics, artefacts);
 //! - [`generate`]: the texts derived from the catalogue (README index, the lesson packages'
 //!   `[[example]]` entries, the question and answer in each lesson's header);
-//! - [`notebook`]: the evcxr notebook generated from a lesson's source.
+//! - [`notebook`]: the evcxr notebook generated from a lesson's source;
+//! - [`comparison`]: the head-to-head tasks, a recorded `workbook compare` run and the README's
+//!   performance table generated from it.
 //!
 //! It depends on serde, serde_json and toml only, so that the `workbook` command builds in
 //! seconds. Library code returns typed errors ([`Error`]) and never prints.
 
 pub mod catalogue;
+pub mod comparison;
 pub mod generate;
 pub mod notebook;
 pub mod report;

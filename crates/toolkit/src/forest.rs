@@ -257,6 +257,26 @@ impl RandomForest {
             });
         shares / self.trees.len() as f64
     }
+
+    /// Each tree's own answer for every row of `x` — the class with the largest share in the leaf
+    /// the row reaches (a tie goes to the lower class) — one array per tree, in the order the
+    /// trees were grown. What a lesson needs to watch a vote form tree by tree.
+    pub fn tree_votes(&self, x: &ArrayView2<f64>) -> Vec<Array1<usize>> {
+        self.trees
+            .par_iter()
+            .map(|tree| {
+                x.rows()
+                    .into_iter()
+                    .map(|row| {
+                        let shares = tree.leaf_of(row, self.n_classes);
+                        (0..shares.len())
+                            .max_by(|&a, &b| shares[a].total_cmp(&shares[b]).then(b.cmp(&a)))
+                            .unwrap_or(0)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
 }
 
 impl PredictInplace<Array2<f64>, Array1<usize>> for RandomForest {
@@ -564,6 +584,33 @@ mod tests {
                 .into_iter()
                 .all(|r| (r.sum() - 1.0).abs() < 1e-9)
         );
+    }
+
+    #[test]
+    fn with_pure_leaves_the_trees_votes_average_to_the_forests_shares() {
+        // Full-depth trees end in leaves of one class (of their bootstrap rows), so each tree's
+        // vote is its leaf's whole share, and the votes' mean is the forest's probability.
+        let train = quadrants(400, 3, 5);
+        let test = quadrants(200, 3, 6);
+        let model = RandomForestParams::new()
+            .n_trees(15)
+            .seed(2)
+            .fit(&train)
+            .unwrap();
+        let x = test.records().view();
+        let votes = model.tree_votes(&x);
+        assert_eq!(votes.len(), 15);
+        let shares = model.predict_proba(&x);
+        for i in 0..x.nrows() {
+            let ones = votes.iter().filter(|v| v[i] == 1).count() as f64 / 15.0;
+            assert!(
+                (ones - shares[[i, 1]]).abs() < 1e-12,
+                "row {i}: {ones} against {}",
+                shares[[i, 1]]
+            );
+        }
+        // The trees disagree somewhere: they are not fifteen copies of one tree.
+        assert!(votes.iter().any(|v| *v != votes[0]));
     }
 
     #[test]

@@ -23,6 +23,11 @@
 //! * [`forest`]: a random forest on the same histogram tree builder (a fresh feature subset at
 //!   every split, as Breiman's and scikit-learn's; trees grown in parallel on rayon's pool).
 //!   linfa-ensemble's forest draws one feature subset per tree and splits on sorted values.
+//! * [`logistic`], [`kmeans`], [`pca`]: logistic regression by Newton's method, k-means with
+//!   distances from blocked matrix products, and PCA from the covariance's eigenvectors — the
+//!   methods scikit-learn's estimators use where linfa 0.8 takes a slower route (a summed-loss
+//!   L-BFGS stop, one distance at a time, an SVD of the whole data); `workbook compare` times
+//!   them against scikit-learn.
 //! * [`artefact`]: a fitted pipeline saved with its metadata (feature schema, class names,
 //!   versions, training-data hash, scores) as TOML or CBOR behind a checksum, refused with a
 //!   clear error when damaged, of another format or inconsistent.
@@ -39,8 +44,11 @@ pub mod boosting;
 pub mod cv;
 pub mod forest;
 mod histogram;
+pub mod kmeans;
+pub mod logistic;
 pub mod metrics;
 pub mod neighbors;
+pub mod pca;
 pub mod pipeline;
 pub mod search;
 pub mod split;

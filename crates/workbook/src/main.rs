@@ -1,6 +1,7 @@
 //! `workbook`: browse the catalogue of interview topics, run their lessons and read their reports.
 //!
-//! Learner commands (`list`, `show`, `run`, `search`, `quiz`, `walkthrough`, `serve`, `gallery`)
+//! Learner commands (`list`, `show`, `run`, `search`, `quiz`, `walkthrough`, `serve`, `gallery`,
+//! `compare`)
 //! each live in a module of [`commands`]; maintainer commands sit under `workbook dev`
 //! ([`commands::dev`]). The quiz keeps its cards with [`progress`].
 
@@ -43,6 +44,9 @@ enum Command {
     Serve(commands::serve::Args),
     /// The workbook as static web pages in a folder (index, topics, figures, code).
     Gallery(commands::gallery::Args),
+    /// Time the Rust answers against the Python tools they replace, on the same data, and
+    /// check that both give the same answer (needs Python: pip install -r python/requirements.txt).
+    Compare(commands::compare::Args),
     /// Maintainer commands: regenerate and check what derives from the catalogue.
     #[command(subcommand)]
     Dev(commands::dev::Command),
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Command::Walkthrough(args) => commands::walkthrough::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Gallery(args) => commands::gallery::run(args),
+        Command::Compare(args) => commands::compare::run(args),
         Command::Dev(command) => commands::dev::run(command),
     };
     match outcome {

@@ -1,6 +1,7 @@
 //! One module per command. Learner commands: [`list`], [`show`], [`run`], [`search`], [`quiz`],
-//! [`walkthrough`], [`serve`] and [`gallery`]; maintainer commands: [`dev`].
+//! [`walkthrough`], [`serve`], [`gallery`] and [`compare`]; maintainer commands: [`dev`].
 
+pub mod compare;
 pub mod dev;
 pub mod execute;
 pub mod gallery;

@@ -1,0 +1,372 @@
+//! The head-to-head table: the tasks `workbook compare` times on both sides, the record of a run,
+//! and the README's performance table generated from the last recorded `workbook compare --all`.
+//!
+//! The tasks themselves are listed by the Rust side (the `head-to-head` binary prints them as
+//! [`Task`]s), so their names, sizes and parity rules have one source; this module is the shape
+//! the CLI, the record and the README share.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The markers around the generated performance table in README.md.
+pub const TABLE_START: &str = "<!-- head-to-head:start (generated from benches/head_to_head.json, which `workbook compare --all` writes; do not edit) -->";
+pub const TABLE_END: &str = "<!-- head-to-head:end -->";
+
+/// The committed record of the last `workbook compare --all`, relative to the workspace root.
+pub const RECORD: &str = "benches/head_to_head.json";
+
+/// How closely a number must agree between the two sides.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "within")]
+pub enum Tolerance {
+    /// The same value (counts).
+    Exact,
+    /// `|rust − python| ≤ within`.
+    Absolute(f64),
+    /// `|rust − python| ≤ within × |python|`.
+    Relative(f64),
+}
+
+impl Tolerance {
+    /// Whether `rust` and `python` agree within this tolerance (a NaN never does).
+    pub fn accepts(self, rust: f64, python: f64) -> bool {
+        let gap = (rust - python).abs();
+        match self {
+            Tolerance::Exact => rust == python,
+            Tolerance::Absolute(within) => gap <= within,
+            Tolerance::Relative(within) => gap <= within * python.abs(),
+        }
+    }
+}
+
+impl std::fmt::Display for Tolerance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tolerance::Exact => write!(f, "equal"),
+            Tolerance::Absolute(within) => write!(f, "within {within}"),
+            Tolerance::Relative(within) => write!(f, "within {within:e} relative"),
+        }
+    }
+}
+
+/// One number both sides report and the tolerance they must agree within.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Parity {
+    pub metric: Cow<'static, str>,
+    pub tolerance: Tolerance,
+}
+
+/// A row of the head-to-head table, as the Rust side lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// The name both sides know the task by.
+    pub name: Cow<'static, str>,
+    /// The catalogue topic whose lesson answers it (`workbook compare <topic>` runs its rows).
+    pub topic: Cow<'static, str>,
+    pub title: Cow<'static, str>,
+    /// The data, in words.
+    pub size: Cow<'static, str>,
+    /// The Python / Rust time ratio the row must reach to count as won.
+    pub target_ratio: f64,
+    pub parity: Cow<'static, [Parity]>,
+}
+
+/// What one side measured for one task: its own line of JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub task: String,
+    /// The library and settings, as a reader of the table needs them.
+    pub tool: String,
+    pub threads: usize,
+    /// Every timed run in seconds (after one untimed run that warmed caches and the allocator).
+    pub seconds: Vec<f64>,
+    /// The numbers the parity check compares, and others worth reading.
+    pub metrics: BTreeMap<String, f64>,
+}
+
+impl Outcome {
+    /// The fastest timed run, in seconds.
+    pub fn best(&self) -> f64 {
+        self.seconds.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// One parity check of a recorded row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub metric: String,
+    pub tolerance: Tolerance,
+    pub rust: Option<f64>,
+    pub python: Option<f64>,
+}
+
+impl Check {
+    /// Both sides reported the number, and they agree within the tolerance.
+    pub fn holds(&self) -> bool {
+        match (self.rust, self.python) {
+            (Some(rust), Some(python)) => self.tolerance.accepts(rust, python),
+            _ => false,
+        }
+    }
+}
+
+/// A recorded row: the task, both sides' outcomes, and the parity checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub task: Task,
+    pub rust: Outcome,
+    pub python: Outcome,
+    pub checks: Vec<Check>,
+}
+
+impl Row {
+    /// Compares the two outcomes of `task`.
+    pub fn new(task: Task, rust: Outcome, python: Outcome) -> Row {
+        let checks = task
+            .parity
+            .iter()
+            .map(|p| Check {
+                metric: p.metric.to_string(),
+                tolerance: p.tolerance,
+                rust: rust.metrics.get(p.metric.as_ref()).copied(),
+                python: python.metrics.get(p.metric.as_ref()).copied(),
+            })
+            .collect();
+        Row {
+            task,
+            rust,
+            python,
+            checks,
+        }
+    }
+
+    /// Python's best time over Rust's: above 1, Rust is faster.
+    pub fn ratio(&self) -> f64 {
+        self.python.best() / self.rust.best()
+    }
+
+    /// Every parity check holds.
+    pub fn agrees(&self) -> bool {
+        self.checks.iter().all(Check::holds)
+    }
+
+    /// The answers agree and Rust reaches the row's target ratio.
+    pub fn won(&self) -> bool {
+        self.agrees() && self.ratio() >= self.task.target_ratio
+    }
+}
+
+/// A recorded `workbook compare` run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// The day of the run (UTC, `YYYY-MM-DD`).
+    pub recorded: String,
+    /// The processor and the number of cores the machine has.
+    pub machine: String,
+    pub threads: usize,
+    pub repeats: usize,
+    pub seed: u64,
+    /// The Rust toolchain and profile, and the allocator the binary runs on.
+    pub rust: String,
+    /// Python's version and each pinned package's installed version.
+    pub python: BTreeMap<String, String>,
+    pub rows: Vec<Row>,
+}
+
+/// A duration in the unit a reader takes in at a glance.
+pub fn format_seconds(seconds: f64) -> String {
+    if seconds >= 1.0 {
+        format!("{seconds:.2} s")
+    } else if seconds >= 1e-3 {
+        format!("{:.1} ms", seconds * 1e3)
+    } else {
+        format!("{:.0} µs", seconds * 1e6)
+    }
+}
+
+/// A reported number, short: integers whole, others to six significant digits without trailing
+/// zeros (0.9418, 71326.2, 2584454).
+fn format_metric(value: Option<f64>) -> String {
+    match value {
+        None => "—".to_string(),
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v:.0}"),
+        Some(v) => {
+            let whole_digits = if v.abs() >= 1.0 {
+                v.abs().log10().floor() as usize + 1
+            } else {
+                0
+            };
+            let text = format!("{v:.*}", 6usize.saturating_sub(whole_digits));
+            match text.contains('.') {
+                true => text.trim_end_matches('0').trim_end_matches('.').to_string(),
+                false => text,
+            }
+        }
+    }
+}
+
+impl Comparison {
+    /// The markdown table the README shows: one line of conditions, then a row per task.
+    pub fn markdown(&self) -> String {
+        let versions = self
+            .python
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut text = format!(
+            "Recorded {} by `workbook compare --all` on {}: {} threads on each side, best of {} runs \
+             after one warm-up, data from seed {}. Rust: {}. Python: {}.\n\n",
+            self.recorded, self.machine, self.threads, self.repeats, self.seed, self.rust, versions
+        );
+        text.push_str("| task | data | Python | Rust | Python / Rust | answers agree |\n");
+        text.push_str("| --- | --- | --- | --- | --- | --- |\n");
+        for row in &self.rows {
+            let agreement = row
+                .checks
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {} / {} {}",
+                        c.metric,
+                        format_metric(c.python),
+                        format_metric(c.rust),
+                        if c.holds() { "✓" } else { "✗" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            let ratio = format!("{:.2}×", row.ratio());
+            text.push_str(&format!(
+                "| {} | {} | {}: {} | {}: {} | {} | {} |\n",
+                row.task.title,
+                row.task.size,
+                row.python.tool,
+                format_seconds(row.python.best()),
+                row.rust.tool,
+                format_seconds(row.rust.best()),
+                if row.won() {
+                    format!("**{ratio}**")
+                } else {
+                    format!("{ratio} (target {:.1}×)", row.task.target_ratio)
+                },
+                agreement
+            ));
+        }
+        text
+    }
+}
+
+/// The README with its performance table regenerated from `record` (none yet: a line saying so).
+pub fn readme_with_table(readme: &str, record: Option<&Comparison>) -> Result<String, String> {
+    let table = match record {
+        Some(comparison) => comparison.markdown(),
+        None => "No comparison is recorded yet: run `cargo run -- compare --all`.\n".to_string(),
+    };
+    crate::generate::splice(readme, TABLE_START, TABLE_END, &table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(task: &str, seconds: &[f64], accuracy: f64) -> Outcome {
+        Outcome {
+            task: task.to_string(),
+            tool: "tool".to_string(),
+            threads: 2,
+            seconds: seconds.to_vec(),
+            metrics: BTreeMap::from([("accuracy".to_string(), accuracy)]),
+        }
+    }
+
+    fn task() -> Task {
+        Task {
+            name: "forest".into(),
+            topic: "forest_vs_boosting".into(),
+            title: "a forest".into(),
+            size: "small".into(),
+            target_ratio: 1.0,
+            parity: vec![Parity {
+                metric: "accuracy".into(),
+                tolerance: Tolerance::Absolute(0.015),
+            }]
+            .into(),
+        }
+    }
+
+    #[test]
+    fn a_row_is_won_only_when_faster_and_in_agreement() {
+        let fast = Row::new(
+            task(),
+            outcome("forest", &[0.6, 0.5], 0.94),
+            outcome("forest", &[2.0, 1.5], 0.945),
+        );
+        assert_eq!(fast.ratio(), 3.0, "best of each side: 1.5 / 0.5");
+        assert!(fast.won());
+        let wrong = Row::new(
+            task(),
+            outcome("forest", &[0.5], 0.90),
+            outcome("forest", &[1.5], 0.945),
+        );
+        assert!(
+            !wrong.agrees() && !wrong.won(),
+            "0.045 apart is outside 0.015"
+        );
+        let slow = Row::new(
+            task(),
+            outcome("forest", &[2.0], 0.94),
+            outcome("forest", &[1.5], 0.94),
+        );
+        assert!(slow.agrees() && !slow.won(), "0.75× misses the target");
+    }
+
+    #[test]
+    fn a_metric_one_side_does_not_report_fails_its_check() {
+        let mut python = outcome("forest", &[1.0], 0.94);
+        python.metrics.clear();
+        let row = Row::new(task(), outcome("forest", &[0.5], 0.94), python);
+        assert!(!row.agrees());
+    }
+
+    #[test]
+    fn tolerances_accept_and_refuse_at_their_edges() {
+        assert!(Tolerance::Exact.accepts(185.0, 185.0));
+        assert!(!Tolerance::Exact.accepts(185.0, 186.0));
+        assert!(Tolerance::Relative(1e-9).accepts(1.0 + 5e-10, 1.0));
+        assert!(!Tolerance::Relative(1e-9).accepts(1.0 + 2e-9, 1.0));
+        assert!(!Tolerance::Absolute(1.0).accepts(f64::NAN, 0.0));
+    }
+
+    #[test]
+    fn the_table_names_both_tools_times_and_the_verdict() {
+        let row = Row::new(
+            task(),
+            outcome("forest", &[0.5], 0.94),
+            outcome("forest", &[1.5], 0.945),
+        );
+        let comparison = Comparison {
+            recorded: "2026-11-30".into(),
+            machine: "a machine".into(),
+            threads: 2,
+            repeats: 5,
+            seed: 7,
+            rust: "rustc".into(),
+            python: BTreeMap::from([("numpy".to_string(), "2.4.6".to_string())]),
+            rows: vec![row],
+        };
+        let table = comparison.markdown();
+        assert!(table.contains("| a forest | small | tool: 1.50 s | tool: 500.0 ms | **3.00×** | accuracy 0.945 / 0.94 ✓ |"), "{table}");
+        assert_eq!(format_metric(Some(71326.21684935903)), "71326.2");
+        assert_eq!(format_metric(Some(2584453.917030165)), "2584454");
+        assert_eq!(format_metric(Some(0.33147899382933854)), "0.331479");
+        assert_eq!(format_metric(Some(185.0)), "185");
+        let readme = format!("intro\n{TABLE_START}\nold\n{TABLE_END}\nrest\n");
+        let fresh = readme_with_table(&readme, Some(&comparison)).unwrap();
+        assert!(
+            fresh.contains("numpy 2.4.6") && !fresh.contains("old") && fresh.ends_with("rest\n")
+        );
+    }
+}
