@@ -11,7 +11,11 @@
 //!
 //! The group `forest at scale` fits the toolkit's forest at the size of the head-to-head table
 //! (`workbook compare`): 20,000 rows × 20 features (`synthetic::clustered_classes`, 5 informative),
-//! 100 trees. linfa-ensemble's forest takes over a minute there, so it is left out.
+//! 100 trees. linfa-ensemble's forest takes over a minute there, so it is left out. The group
+//! `head-to-head sizes` times the toolkit's other estimators of that table at its sizes: gradient
+//! boosting (100 rounds, depth 5, 20 rows a leaf) and logistic regression (C = 1) on the same
+//! 20,000 × 20, k-means (k = 8, k-means++ start) and PCA (all 10 components) on 100,000 × 10
+//! rows of eight Gaussian blobs.
 
 use criterion::{BenchmarkId, Criterion, criterion_group};
 
@@ -121,7 +125,41 @@ fn forest_at_scale(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fit, predict, forest_at_scale);
+fn head_to_head_sizes(c: &mut Criterion) {
+    use rand::Rng;
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let (x, y) = toolkit::synthetic::clustered_classes(20_000, 20, 5, 2, 0.01, &mut rng);
+    let y = Array1::from(y);
+    let classes = Dataset::new(x.clone(), y.clone());
+    let centres = Array2::from_shape_fn((8, 10), |_| rng.gen_range(-6.0..6.0));
+    let blobs = Array2::from_shape_fn((100_000, 10), |(i, j)| {
+        centres[[i % 8, j]] + rng.sample::<f64, _>(rand_distr::StandardNormal)
+    });
+    let mut group = c.benchmark_group("head-to-head sizes");
+    group.sample_size(10);
+    let boosting = GradientBoostingParams::new()
+        .n_rounds(100)
+        .max_depth(5)
+        .min_samples_leaf(20)
+        .l2(0.0);
+    group.bench_function(BenchmarkId::new("gradient boosting", "20000 x 20"), |b| {
+        b.iter(|| boosting.fit(&classes).map(|m| m.booster.n_nodes()))
+    });
+    let logistic = toolkit::logistic::LogisticRegressionParams::new();
+    group.bench_function(BenchmarkId::new("logistic regression", "20000 x 20"), |b| {
+        b.iter(|| logistic.fit(&x.view(), &y.view()).map(|m| m.iterations()))
+    });
+    let kmeans = toolkit::kmeans::KMeansParams::new(8).seed(1);
+    group.bench_function(BenchmarkId::new("k-means", "100000 x 10, k = 8"), |b| {
+        b.iter(|| kmeans.fit(&blobs.view()).map(|m| m.iterations()))
+    });
+    group.bench_function(BenchmarkId::new("PCA", "100000 x 10"), |b| {
+        b.iter(|| toolkit::pca::Pca::fit(&blobs.view(), 10).map(|m| m.explained_variance()[0]))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, fit, predict, forest_at_scale, head_to_head_sizes);
 
 // criterion_main! written out, to register the embedded font before criterion draws its report
 // (as in benches/numpy.rs); without it the first report panics with FontUnavailable.

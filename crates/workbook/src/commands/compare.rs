@@ -164,7 +164,7 @@ impl RustSide {
     fn build(root: &Path) -> Result<RustSide> {
         eprintln!(
             "building the Rust side (head-to-head) in the release profile; the first build \
-             compiles polars, linfa and faer once more (about fifteen minutes on 2 cores)"
+             compiles polars, linfa and faer once more (about twenty minutes on 2 cores)"
         );
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
