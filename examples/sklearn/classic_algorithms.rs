@@ -84,6 +84,10 @@ fn linfa_forest(seed: u64) -> RandomForestParams<f64, usize, ChaCha8Rng> {
     .feature_proportion(0.5)
 }
 
+/// The table's names of the two forests, which the speed claim looks up.
+const FOREST: &str = "random forest, 100 trees";
+const LINFA_FOREST: &str = "random forest (linfa-ensemble)";
+
 /// Every family on one stratified 75/25 split of `set`.
 fn compare(set: &Labelled, seed: u64, runs: usize) -> Result<Vec<Row>> {
     let labels = set.target.as_slice().context("contiguous targets")?;
@@ -172,14 +176,14 @@ fn compare(set: &Labelled, seed: u64, runs: usize) -> Result<Vec<Row>> {
         |m| m.predict(&x_test),
     )?);
     rows.push(measure(
-        "random forest, 100 trees",
+        FOREST,
         runs,
         &y_test,
         || Ok(forest(seed).fit(&raw)?),
         |m| m.predict(&x_test),
     )?);
     rows.push(measure(
-        "random forest (linfa-ensemble)",
+        LINFA_FOREST,
         runs,
         &y_test,
         || Ok(linfa_forest(seed).fit(&raw)?),
@@ -264,10 +268,7 @@ fn main() -> Outcome {
         .iter()
         .map(|rows| {
             let fit_of = |name: &str| rows.iter().find(|r| r.model == name).map(|r| r.fit_ms);
-            match (
-                fit_of("random forest (linfa-ensemble)"),
-                fit_of("random forest, 100 trees"),
-            ) {
+            match (fit_of(LINFA_FOREST), fit_of(FOREST)) {
                 (Some(linfa), Some(toolkit)) => linfa / toolkit,
                 _ => 0.0,
             }

@@ -112,6 +112,20 @@ impl Check {
     }
 }
 
+/// `metric python / rust ✓` (or `✗`), as the table and the command's progress show a check.
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} / {} {}",
+            self.metric,
+            format_metric(self.python),
+            format_metric(self.rust),
+            if self.holds() { "✓" } else { "✗" }
+        )
+    }
+}
+
 /// A recorded row: the task, both sides' outcomes, and the parity checks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
@@ -227,15 +241,7 @@ impl Comparison {
             let agreement = row
                 .checks
                 .iter()
-                .map(|c| {
-                    format!(
-                        "{} {} / {} {}",
-                        c.metric,
-                        format_metric(c.python),
-                        format_metric(c.rust),
-                        if c.holds() { "✓" } else { "✗" }
-                    )
-                })
+                .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("; ");
             let ratio = format!("{:.2}×", row.ratio());

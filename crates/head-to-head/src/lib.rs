@@ -32,6 +32,8 @@ pub enum Error {
     Task { task: String, why: String },
     #[error(transparent)]
     Data(#[from] datasets::Error),
+    #[error(transparent)]
+    Write(#[from] catalogue::Error),
 }
 
 impl Error {

@@ -2,7 +2,6 @@
 //! C order, one or two dimensions. A 10-byte preamble (magic, version, header length), a Python
 //! dict literal padded with spaces to a multiple of 64 bytes, then the raw values.
 
-use std::io::{Read, Write};
 use std::path::Path;
 
 use ndarray::{Array1, Array2};
@@ -72,23 +71,16 @@ fn encode<T: Element>(shape: &[usize], values: impl Iterator<Item = T>) -> Vec<u
     bytes
 }
 
-/// Writes a matrix as `.npy`, atomically (a temporary file renamed into place).
+/// Writes a matrix as `.npy`, atomically (the workspace's temporary-file-and-rename write).
 pub fn write_matrix<T: Element>(path: &Path, a: &Array2<T>) -> Result<(), Error> {
-    write_atomically(path, &encode(a.shape(), a.iter().copied()))
+    let bytes = encode(a.shape(), a.iter().copied());
+    Ok(catalogue::write_atomically(path, bytes)?)
 }
 
 /// Writes a vector as `.npy`, atomically.
 pub fn write_vector<T: Element>(path: &Path, a: &Array1<T>) -> Result<(), Error> {
-    write_atomically(path, &encode(a.shape(), a.iter().copied()))
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io = |e| Error::io(path, e);
-    let partial = path.with_extension("npy.partial");
-    let mut file = std::fs::File::create(&partial).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    std::fs::rename(&partial, path).map_err(io)
+    let bytes = encode(a.shape(), a.iter().copied());
+    Ok(catalogue::write_atomically(path, bytes)?)
 }
 
 /// Reads a `.npy` file: its shape and its values in C order, checked against `T`.
@@ -97,10 +89,7 @@ fn read<T: Element>(path: &Path) -> Result<(Vec<usize>, Vec<T>), Error> {
         path: path.to_path_buf(),
         why: why.to_string(),
     };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     if bytes.len() < 10 || &bytes[..6] != MAGIC || bytes[6] != 1 {
         return Err(bad("not a version 1 .npy file"));
     }

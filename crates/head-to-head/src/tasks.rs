@@ -204,6 +204,13 @@ struct Classes {
     test_y: Array1<usize>,
 }
 
+impl Classes {
+    /// The share of the held-out rows a model's `predicted` classes get right.
+    fn accuracy(&self, predicted: &Array1<usize>) -> f64 {
+        toolkit::metrics::accuracy(&self.test_y, predicted)
+    }
+}
+
 fn classes(data: &Path) -> Result<Classes, Error> {
     let labels = |name: &str| -> Result<Array1<usize>, Error> {
         Ok(npy::read_vector::<i64>(&data.join(name))?.mapv(|c| c as usize))
@@ -233,7 +240,7 @@ pub fn run(name: &str, data: &Path, repeats: usize, threads: usize) -> Result<Ou
             let (seconds, model) = timed(repeats, || {
                 params.fit(&set.train).map_err(|e| failed(name, e))
             })?;
-            let accuracy = toolkit::metrics::accuracy(&set.test_y, &model.predict(&set.test_x));
+            let accuracy = set.accuracy(&model.predict(&set.test_x));
             (
                 "toolkit::forest (histogram trees, √p features a split, rayon)".into(),
                 seconds,
@@ -255,7 +262,7 @@ pub fn run(name: &str, data: &Path, repeats: usize, threads: usize) -> Result<Ou
             let (seconds, model) = timed(repeats, || {
                 params.fit(&set.train).map_err(|e| failed(name, e))
             })?;
-            let accuracy = toolkit::metrics::accuracy(&set.test_y, &model.predict(&set.test_x));
+            let accuracy = set.accuracy(&model.predict(&set.test_x));
             (
                 "toolkit::boosting".into(),
                 seconds,

@@ -29,8 +29,8 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
 use crate::histogram::Binned;
+use crate::{Error, sigmoid, softplus};
 
 /// Checked hyper-parameters of gradient boosting (build them with [`GradientBoostingParams`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -327,10 +327,6 @@ fn add_round(scores: &mut Array2<f64>, trees: &[Tree], x: &ArrayView2<f64>) {
     }
 }
 
-fn sigmoid(s: f64) -> f64 {
-    1.0 / (1.0 + (-s).exp())
-}
-
 fn softmax(v: &mut [f64]) {
     let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let mut sum = 0.0;
@@ -552,11 +548,11 @@ fn block_loss(loss: Loss, scores: &ArrayView2<f64>, target: &ArrayView2<f64>) ->
                 .map(|(s, t)| (s - t).powi(2))
                 .sum::<f64>()
         }
-        // log(1 + e^s) − t·s, computed without overflow.
+        // log(1 + e^s) − t·s.
         Loss::LogLoss => scores
             .iter()
             .zip(target)
-            .map(|(&s, &t)| s.max(0.0) + (-s.abs()).exp().ln_1p() - t * s)
+            .map(|(&s, &t)| softplus(s) - t * s)
             .sum::<f64>(),
         Loss::Softmax => {
             let mut total = 0.0;

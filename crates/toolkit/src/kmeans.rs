@@ -11,7 +11,7 @@
 //! all its rows stays where it was. Starts: given centres ([`KMeansParams::fit_from`]) or
 //! k-means++ seeding from the seed ([`KMeansParams::fit`]).
 
-use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Zip};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -209,6 +209,11 @@ fn assign_and_sum(x: &ArrayView2<f64>, centres: &Array2<f64>, labels: &mut Array
         })
 }
 
+/// `‖a − b‖²`, entry by entry.
+fn squared_distance(a: ArrayView1<f64>, b: ArrayView1<f64>) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
 /// The sum of squared distances of the rows to their centres, computed directly.
 fn inertia(x: &ArrayView2<f64>, centres: &Array2<f64>, labels: &Array1<usize>) -> f64 {
     x.axis_chunks_iter(Axis(0), BLOCK)
@@ -218,12 +223,7 @@ fn inertia(x: &ArrayView2<f64>, centres: &Array2<f64>, labels: &Array1<usize>) -
             rows.rows()
                 .into_iter()
                 .zip(block_labels)
-                .map(|(row, &label)| {
-                    row.iter()
-                        .zip(centres.row(label))
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum::<f64>()
-                })
+                .map(|(row, &label)| squared_distance(row, centres.row(label)))
                 .sum::<f64>()
         })
         .sum()
@@ -236,13 +236,10 @@ fn plus_plus(x: &ArrayView2<f64>, k: usize, rng: &mut impl Rng) -> Array2<f64> {
     centres
         .row_mut(0)
         .assign(&x.row(rng.gen_range(0..x.nrows())));
-    let distance = |row: ndarray::ArrayView1<f64>, c: ndarray::ArrayView1<f64>| -> f64 {
-        row.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).sum()
-    };
     let mut nearest: Vec<f64> = x
         .rows()
         .into_iter()
-        .map(|r| distance(r, centres.row(0)))
+        .map(|r| squared_distance(r, centres.row(0)))
         .collect();
     for j in 1..k {
         let total: f64 = nearest.iter().sum();
@@ -260,7 +257,7 @@ fn plus_plus(x: &ArrayView2<f64>, k: usize, rng: &mut impl Rng) -> Array2<f64> {
         };
         centres.row_mut(j).assign(&x.row(chosen));
         for (d, row) in nearest.iter_mut().zip(x.rows()) {
-            *d = d.min(distance(row, centres.row(j)));
+            *d = d.min(squared_distance(row, centres.row(j)));
         }
     }
     centres

@@ -72,6 +72,18 @@ pub fn argmax_rows(scores: &ndarray::Array2<f64>) -> ndarray::Array1<usize> {
         .collect()
 }
 
+/// The logistic function `1 / (1 + e^−z)`, the probability behind a log-odds score (boosting's
+/// log loss and the logistic regression). For very negative z, e^−z overflows to infinity and
+/// the result is 0, not NaN.
+pub(crate) fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// `log(1 + e^z)`, the log loss of a score z against class 0, without overflow for large z.
+pub(crate) fn softplus(z: f64) -> f64 {
+    z.max(0.0) + (-z.abs()).exp().ln_1p()
+}
+
 /// The toolkit's errors.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum Error {

@@ -16,7 +16,7 @@ use linfa_linalg::cholesky::SolveCInplace;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
 use rayon::prelude::*;
 
-use crate::Error;
+use crate::{Error, sigmoid, softplus};
 
 /// Rows per block of the gradient and Hessian.
 const BLOCK: usize = 1024;
@@ -141,24 +141,6 @@ impl LogisticRegressionParams {
 fn decision(x: &ArrayView2<f64>, theta: &Array1<f64>) -> Array1<f64> {
     let p = x.ncols();
     x.dot(&theta.slice(s![..p])) + theta[p]
-}
-
-/// `log(1 + exp(z))` without overflow.
-fn softplus(z: f64) -> f64 {
-    if z > 0.0 {
-        z + (-z).exp().ln_1p()
-    } else {
-        z.exp().ln_1p()
-    }
-}
-
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
 }
 
 /// The penalised mean log loss.

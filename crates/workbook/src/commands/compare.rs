@@ -42,17 +42,17 @@ const INSTALL: &str = "pip install -r python/requirements.txt";
 pub fn run(args: Args) -> Result<ExitCode> {
     let root = catalogue::workspace_root();
     let python = PythonSide::find(&root, &args.python)?;
-    let rust = RustSide::build(&root)?;
+    let threads = usize::from(args.threads);
+    let rust = RustSide::build(&root, threads)?;
     let tasks = select(&rust.tasks()?, args.what.as_deref())?;
     let out = root.join("target").join("workbook").join("compare");
     let data = out.join(format!("data-seed-{}", args.seed));
     eprintln!("writing the inputs to {}", data.display());
     rust.prepare(&data, args.seed)?;
-    let threads = usize::from(args.threads);
     let mut rows = Vec::new();
     for task in tasks {
         eprintln!("{}: {} ({}) …", task.name, task.title, task.size);
-        let rust_outcome = rust.run(&task, &data, args.repeats, threads)?;
+        let rust_outcome = rust.run(&task, &data, args.repeats)?;
         let python_outcome = python.run(&task, &data, args.repeats, threads)?;
         let row = Row::new(task, rust_outcome, python_outcome);
         eprintln!("  {}", summary(&row));
@@ -129,19 +129,9 @@ fn summary(row: &Row) -> String {
     let checks = row
         .checks
         .iter()
-        .map(|c| {
-            format!(
-                "{} {} {}",
-                c.metric,
-                if c.holds() { "agrees" } else { "DISAGREES" },
-                match (c.python, c.rust) {
-                    (Some(p), Some(r)) => format!("({p} / {r})"),
-                    _ => "(not reported by both)".to_string(),
-                }
-            )
-        })
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
-        .join(", ");
+        .join("; ");
     format!(
         "Python {} / Rust {} = {:.2}×{}; {checks}",
         comparison::format_seconds(row.python.best()),
@@ -155,13 +145,14 @@ fn summary(row: &Row) -> String {
     )
 }
 
-/// The `head-to-head` binary, built in the release profile.
+/// The `head-to-head` binary, built in the release profile, and the threads it runs on.
 struct RustSide {
     binary: PathBuf,
+    threads: usize,
 }
 
 impl RustSide {
-    fn build(root: &Path) -> Result<RustSide> {
+    fn build(root: &Path, threads: usize) -> Result<RustSide> {
         eprintln!(
             "building the Rust side (head-to-head) in the release profile; the first build \
              compiles polars, linfa and faer once more (about twenty minutes on 2 cores)"
@@ -179,39 +170,38 @@ impl RustSide {
             .join("target")
             .join("release")
             .join(format!("head-to-head{}", std::env::consts::EXE_SUFFIX));
-        Ok(RustSide { binary })
+        Ok(RustSide { binary, threads })
     }
 
-    fn output(&self, args: &[&str], threads: Option<usize>) -> Result<String> {
+    /// What the binary prints for `args`. polars sizes its pool from POLARS_MAX_THREADS when it
+    /// starts, so every run of the binary is given the thread count.
+    fn output(&self, args: &[&str]) -> Result<String> {
         let mut command = Command::new(&self.binary);
-        command.args(args).stderr(Stdio::inherit());
-        if let Some(threads) = threads {
-            command.env("POLARS_MAX_THREADS", threads.to_string());
-        }
+        command
+            .args(args)
+            .env("POLARS_MAX_THREADS", self.threads.to_string())
+            .stderr(Stdio::inherit());
         stdout_of(command, "head-to-head")
     }
 
     fn tasks(&self) -> Result<Vec<Task>> {
-        let text = self.output(&["tasks"], None)?;
+        let text = self.output(&["tasks"])?;
         serde_json::from_str(&text).context("head-to-head listed its tasks in an unknown shape")
     }
 
     fn about(&self) -> Result<String> {
-        Ok(self.output(&["about"], None)?.trim().to_string())
+        Ok(self.output(&["about"])?.trim().to_string())
     }
 
     fn prepare(&self, data: &Path, seed: u64) -> Result<()> {
         let data = data.to_string_lossy();
-        self.output(
-            &["prepare", "--data", &data, "--seed", &seed.to_string()],
-            None,
-        )
-        .map(drop)
+        self.output(&["prepare", "--data", &data, "--seed", &seed.to_string()])
+            .map(drop)
     }
 
-    fn run(&self, task: &Task, data: &Path, repeats: u16, threads: usize) -> Result<Outcome> {
+    fn run(&self, task: &Task, data: &Path, repeats: u16) -> Result<Outcome> {
         let data = data.to_string_lossy();
-        let (repeats, thread_count) = (repeats.to_string(), threads.to_string());
+        let (repeats, thread_count) = (repeats.to_string(), self.threads.to_string());
         let args = [
             "run",
             task.name.as_ref(),
@@ -222,7 +212,7 @@ impl RustSide {
             "--threads",
             &thread_count,
         ];
-        let text = self.output(&args, Some(threads))?;
+        let text = self.output(&args)?;
         serde_json::from_str(&text)
             .with_context(|| format!("head-to-head's outcome of {}", task.name))
     }
@@ -336,11 +326,9 @@ fn machine() -> String {
     format!("{model}, {cores} cores")
 }
 
-/// Today's date in UTC as `YYYY-MM-DD` (days since 1970 to the civil calendar).
+/// Today's date in UTC as `YYYY-MM-DD`: the quiz's day count turned into the civil calendar.
 fn today() -> String {
-    let days = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400) as i64;
+    let days = i64::try_from(crate::progress::today()).unwrap_or(i64::MAX);
     let (year, month, day) = civil_from_days(days);
     format!("{year:04}-{month:02}-{day:02}")
 }
