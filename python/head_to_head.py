@@ -137,7 +137,8 @@ def pca(data, repeats, threads):
 def flights():
     import polars as pl
 
-    return pl.read_parquet(ROOT / "datasets" / "nycflights13_flights.parquet")
+    # One contiguous chunk per column, as the Rust side reads it (`lessons_frames::frame`).
+    return pl.read_parquet(ROOT / "datasets" / "nycflights13_flights.parquet", rechunk=True)
 
 
 def groupby(data, repeats, threads):
@@ -176,7 +177,9 @@ def join(data, repeats, threads):
     import polars as pl
 
     table = flights()
-    planes = pl.read_csv(ROOT / "datasets" / "nycflights13_planes.csv", null_values="NA", infer_schema_length=None)
+    planes = pl.read_csv(
+        ROOT / "datasets" / "nycflights13_planes.csv", null_values="NA", infer_schema_length=None, rechunk=True
+    )
 
     def query():
         return table.lazy().join(planes.lazy(), on="tailnum", how="left", suffix="_plane").collect()

@@ -423,9 +423,9 @@ fn the_quiz_grades_answers_saves_progress_and_asks_new_cards_next_time() {
 fn a_prediction_is_checked_against_the_measured_number() {
     let dir = scratch("quiz_prediction");
     let (data, reports) = (dir.join("data"), dir.join("reports"));
-    // The advanced NumPy topics: vectorization_performance, its prediction, memory_layout, its
-    // prediction. Each topic card is skipped to its answer and graded; each prediction picks an
-    // option, and the lesson runs (quick) first because there is no report yet.
+    // The advanced NumPy topics: vectorization_performance, its two predictions, memory_layout,
+    // its prediction. Each topic card is skipped to its answer and graded; each prediction picks
+    // an option, and the lesson runs (quick) first when there is no report yet.
     let out = quiz(
         &data,
         &reports,
@@ -435,10 +435,10 @@ fn a_prediction_is_checked_against_the_measured_number() {
             "--level",
             "advanced",
             "--count",
-            "4",
+            "5",
             "--run",
         ],
-        "\ng\nb\n\ng\nc\n",
+        "\ng\nb\nc\n\ng\nc\n",
     );
     assert!(out.ok, "{}\n{}", out.stdout, out.stderr);
     assert!(
@@ -448,22 +448,31 @@ fn a_prediction_is_checked_against_the_measured_number() {
     );
     assert_eq!(
         out.stdout.matches("Measured on this machine: ").count(),
-        2,
+        3,
         "{}",
         out.stdout
     );
     let cards = progress_cards(&data);
     // A prediction is right (good: box 2) when the option picked is the nearest to the measured
     // value on a log scale, and wrong (again: box 1) otherwise: the grade follows the measurement.
-    for (lesson, value, options, picked) in [
+    for (lesson, card, value, options, picked) in [
         (
             "vectorization_performance",
-            ("triad_gbs_ndarray_zip", "triad_gbs_x_a_y"),
-            [1.0f64, 2.0, 6.0, 20.0],
+            "predict1",
+            ("expression_over_zip", ""),
+            [1.3f64, 3.0, 6.0, 20.0],
             1,
         ),
         (
+            "vectorization_performance",
+            "predict2",
+            ("fresh_triad_system_over_mimalloc", ""),
+            [1.0, 1.5, 6.0, 50.0],
+            2,
+        ),
+        (
             "memory_layout",
+            "predict1",
             ("against_layout_slowdown", ""),
             [1.1, 2.0, 8.0, 50.0],
             2,
@@ -481,7 +490,7 @@ fn a_prediction_is_checked_against_the_measured_number() {
                     .total_cmp(&(options[b].ln() - measured.ln()).abs())
             })
             .unwrap();
-        let card = &cards[&format!("{lesson}#predict1")];
+        let card = &cards[&format!("{lesson}#{card}")];
         let expected_box = if nearest == picked { 2 } else { 1 };
         assert_eq!(
             card["level"], expected_box,

@@ -25,16 +25,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use harness::measure::{CountingAllocator, bytes, count_allocations};
+use harness::measure::{bytes, count_allocations};
 use harness::plot::BarChart;
 use harness::prelude::*;
 use lessons_bigdata::carrier_delays;
 use polars::io::HiveOptions;
 use polars::prelude::*;
 use rayon::prelude::*;
-
-#[global_allocator]
-static ALLOC: CountingAllocator = CountingAllocator;
 
 /// What one partition contributes per carrier: its flights, and the sum and number of the known
 /// arrival delays. These add up across partitions; means do not (a mean of means weighs a small

@@ -19,14 +19,11 @@
 //! **Run:** `cargo run --example broadcasting` (add `-- --quick` for a short run).
 
 use anyhow::Result;
-use harness::measure::{self, CountingAllocator, count_allocations};
+use harness::measure::{self, count_allocations};
 use harness::prelude::*;
 use ndarray::{Array1, Array2, Axis, IxDyn};
 use ndarray_rand::RandomExt;
 use rand_distr::Normal;
-
-#[global_allocator]
-static ALLOC: CountingAllocator = CountingAllocator;
 
 /// The sizes of two shapes position by position once aligned from the right, the shorter padded
 /// with 1s in front: (3,) and (3, 4) give [(1, 3), (3, 4)].

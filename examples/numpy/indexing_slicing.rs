@@ -16,13 +16,10 @@
 //!
 //! **Run:** `cargo run --example indexing_slicing` (add `-- --quick` for a short run).
 
-use harness::measure::{CountingAllocator, count_allocations};
+use harness::measure::count_allocations;
 use harness::prelude::*;
 use ndarray::{Array2, ArrayBase, Axis, Data, Ix2, s};
 use plotters::prelude::*;
-
-#[global_allocator]
-static ALLOC: CountingAllocator = CountingAllocator;
 
 /// True when every element of `part` lies inside the memory of `whole`.
 fn shares_buffer<S: Data<Elem = f64>, T: Data<Elem = f64>>(

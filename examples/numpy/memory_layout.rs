@@ -17,14 +17,11 @@
 //!
 //! **Run:** `cargo run --example memory_layout` (add `-- --quick` for a short run).
 
-use harness::measure::{self, CountingAllocator, count_allocations};
+use harness::measure::{self, count_allocations};
 use harness::plot::BarChart;
 use harness::prelude::*;
 use lessons_arrays::{sum_columns_first, sum_rows_first};
 use ndarray::{Array2, ShapeBuilder};
-
-#[global_allocator]
-static ALLOC: CountingAllocator = CountingAllocator;
 
 /// The array's elements in the order they sit in memory.
 fn memory_order(a: &Array2<f64>) -> Vec<f64> {

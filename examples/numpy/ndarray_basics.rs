@@ -15,14 +15,10 @@
 //!
 //! **Run:** `cargo run --example ndarray_basics` (add `-- --quick` for a short run).
 
-use harness::measure::{self, CountingAllocator, count_allocations};
+use harness::measure::{self, count_allocations};
 use harness::prelude::*;
 use ndarray::{Array, Array2, Axis, array, s};
 use plotters::prelude::*;
-
-// The counting allocator lets the lesson state how many allocations each structure needs.
-#[global_allocator]
-static ALLOC: CountingAllocator = CountingAllocator;
 
 /// The largest absolute difference between two sequences of numbers.
 fn max_abs_diff<'a>(a: impl Iterator<Item = &'a f64>, b: impl Iterator<Item = &'a f64>) -> f64 {

@@ -11,23 +11,22 @@
 //!
 //! **Evidence:** Rust compiles both layouts, so the lesson isolates the layout's share. A list
 //! modelled as `Vec<Box<PyObject>>` takes 40 bytes per element (one allocation each) against 8 in a
-//! `Vec<f64>` or `Array1<f64>`, and summing it takes about 2.2–2.8 ns per element against 0.25 ns
-//! for the array (8–11×, best of several runs), with identical sums. That is the kind case, objects
-//! in allocation order; visiting the same objects in random memory order, as a long-lived list's
-//! objects are scattered, costs 3–4× more again (measured alternately with the in-order list, best
-//! of 7–9). The interpreter's own share, not measured here, is larger still.
+//! `Vec<f64>` or `Array1<f64>`, and summing it takes about 1.2 ns per element against 0.22 ns for
+//! the array (5.4×, best of 7; claimed: at least 3×, since the list moves five times the bytes),
+//! with identical sums. That is on mimalloc, which packs the 32-byte objects end to end; glibc's
+//! malloc spreads them 48 bytes apart and the list took 2.2–2.8 ns (8–11×). It is also the kind
+//! case, objects in allocation order; visiting the same objects in random memory order, as a
+//! long-lived list's objects are scattered, costs 5.5× more again (measured alternately with the
+//! in-order list, best of 9). The interpreter's own share, not measured here, is larger still.
 //!
 //! **Run:** `cargo run --example arrays_vs_lists` (add `-- --quick` for a short run).
 
 use anyhow::Result;
-use harness::measure::{self, CountingAllocator, count_allocations};
+use harness::measure::{self, count_allocations};
 use harness::plot::BarChart;
 use harness::prelude::*;
 use ndarray::Array1;
 use rand::seq::SliceRandom;
-
-#[global_allocator]
-static ALLOC: CountingAllocator = CountingAllocator;
 
 /// The dynamic type of a value: a list may mix them, so every use checks the tag.
 enum PyValue {
@@ -161,11 +160,15 @@ fn main() -> Outcome {
         );
     }
     // Every value is a multiple of 0.5 below 500 and the totals stay far below 2^53 · 0.5, so
-    // every partial sum is exact and all three must agree exactly.
+    // every partial sum is exact and all three must agree exactly. How much faster: both sums
+    // stream memory, and the list moves five times the bytes (an 8-byte pointer and a 32-byte
+    // object per element, the objects packed end to end by the allocator, against 8 bytes), so
+    // the ratio sits near 5; the claim asks for 3×. (On glibc's malloc, whose 16-byte block
+    // headers spread the objects 48 bytes apart, it is nearer 7 and the list twice as slow.)
     let speedup = t_array.speedup_over(&t_list);
     lesson.claim(
-        "the array sum is ≥ 5× faster than the boxed list's, with the same result",
-        speedup >= 5.0 && sums.0 == sums.2 && sums.1 == sums.2,
+        "the array sum is ≥ 3× faster than the boxed list's, with the same result",
+        speedup >= 3.0 && sums.0 == sums.2 && sums.1 == sums.2,
         format!(
             "best of {runs}: list {:.2} ns, array {:.2} ns per element ({speedup:.1}×); all sums = {}",
             t_list.secs() * 1e9 / n as f64,

@@ -19,12 +19,9 @@
 
 use std::cell::Cell;
 
-use harness::measure::{self, CountingAllocator, count_allocations};
+use harness::measure::{self, count_allocations};
 use harness::plot::BarChart;
 use harness::prelude::*;
-
-#[global_allocator]
-static ALLOC: CountingAllocator = CountingAllocator;
 
 /// A generator: the Collatz sequence from `start`, as `from_fn` around a closure that keeps the
 /// current value (Python would `yield` it).

@@ -50,7 +50,7 @@ pub enum Error {
         message: String,
     },
     #[error(
-        "memory cannot be counted: the lesson did not install harness::measure::CountingAllocator as its #[global_allocator]"
+        "memory cannot be counted: this program runs without the harness's counting allocator (the harness was built without its `global-allocator` feature, as in a notebook kernel); run the lesson with `cargo run --example`"
     )]
     NoCountingAllocator,
     #[error("lesson {0} recorded no claims; a lesson must check what it states")]

@@ -3,10 +3,12 @@
 //! Timings are noisy on a shared machine, so lessons compare the *best* of several runs and assert
 //! only large ratios; the exact numbers belong in `benches/` (criterion).
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use mimalloc::MiMalloc;
 
 use crate::Error;
 
@@ -86,28 +88,39 @@ pub fn best_of_interleaved<A, B>(
     (summary(a), summary(b))
 }
 
-static INSTALLED: AtomicBool = AtomicBool::new(false);
-// Signed: where the counting allocator takes over in a running process (a notebook kernel loads it
-// with a cell), memory allocated before is freed through it too, and the live count can go below
-// zero. Only differences of it are ever reported.
+// The counters move only while [`count_allocations`] runs: outside it an allocation costs one
+// relaxed load of COUNTING beyond mimalloc's own work, so that threads allocating in parallel do
+// not contend for the counters' cache line.
+static COUNTING: AtomicBool = AtomicBool::new(false);
+// Signed: memory allocated before a count and freed during it lowers the live count below zero.
+// Only differences of it are ever reported.
 static CURRENT: AtomicIsize = AtomicIsize::new(0);
 static PEAK: AtomicIsize = AtomicIsize::new(0);
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
-/// A global allocator that counts bytes on top of the system allocator. A lesson that makes memory
-/// claims installs it:
+/// The workspace's global allocator: mimalloc, with byte counts for [`count_allocations`].
 ///
-/// ```ignore
-/// #[global_allocator]
-/// static ALLOC: harness::measure::CountingAllocator = harness::measure::CountingAllocator;
-/// ```
+/// The harness installs it as the `#[global_allocator]` of every program that links it with the
+/// `global-allocator` feature, which the workspace's dependency on the harness names: every lesson,
+/// bench and binary of the workspace then runs on it. A Jupyter kernel (the notebooks) builds the
+/// harness without the feature and keeps its own allocator.
 ///
-/// Counting costs a few atomic operations per allocation.
+/// Why mimalloc and not the system's: glibc's malloc hands out each block above 32 MiB as a fresh
+/// mapping and returns it to the kernel when it is freed, so a program that makes a new large array
+/// per call (`&x * a + &y`) pays for zero-filling every page of it again; mimalloc keeps freed
+/// pages for the next allocation. polars-python ships jemalloc for the same reason.
 pub struct CountingAllocator;
+
+#[cfg(feature = "global-allocator")]
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 impl CountingAllocator {
     fn grew(size: usize) {
+        if !COUNTING.load(Ordering::Relaxed) {
+            return;
+        }
         ALLOCATED.fetch_add(size, Ordering::Relaxed);
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         let size = size as isize;
@@ -116,14 +129,19 @@ impl CountingAllocator {
             .wrapping_add(size);
         PEAK.fetch_max(now, Ordering::Relaxed);
     }
+
+    fn shrank(size: usize) {
+        if COUNTING.load(Ordering::Relaxed) {
+            CURRENT.fetch_sub(size as isize, Ordering::Relaxed);
+        }
+    }
 }
 
-// SAFETY: every call is forwarded unchanged to the system allocator; the counters have no effect on
-// the memory handed out.
+// SAFETY: every call is forwarded unchanged to mimalloc; the counters have no effect on the memory
+// handed out.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        INSTALLED.store(true, Ordering::Relaxed);
-        let ptr = unsafe { System.alloc(layout) };
+        let ptr = unsafe { MiMalloc.alloc(layout) };
         if !ptr.is_null() {
             Self::grew(layout.size());
         }
@@ -131,8 +149,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        INSTALLED.store(true, Ordering::Relaxed);
-        let ptr = unsafe { System.alloc_zeroed(layout) };
+        let ptr = unsafe { MiMalloc.alloc_zeroed(layout) };
         if !ptr.is_null() {
             Self::grew(layout.size());
         }
@@ -140,14 +157,14 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { MiMalloc.dealloc(ptr, layout) };
+        Self::shrank(layout.size());
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        let new = unsafe { MiMalloc.realloc(ptr, layout, new_size) };
         if !new.is_null() {
-            CURRENT.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+            Self::shrank(layout.size());
             Self::grew(new_size);
         }
         new
@@ -168,27 +185,48 @@ pub struct AllocStats {
     pub retained: isize,
 }
 
+fn reset_counters() {
+    for counter in [&CURRENT, &PEAK] {
+        counter.store(0, Ordering::Relaxed);
+    }
+    for counter in [&ALLOCATED, &ALLOCATIONS] {
+        counter.store(0, Ordering::Relaxed);
+    }
+}
+
 /// Runs `work` and counts its heap use. Counts are global, so run it while no other thread of the
-/// lesson allocates. Fails when the [`CountingAllocator`] is not installed, so that a memory claim
-/// can never pass on zeros.
+/// lesson allocates, and not from two threads at once. Fails when the [`CountingAllocator`] is not
+/// the program's allocator, so that a memory claim can never pass on zeros.
 pub fn count_allocations<T>(work: impl FnOnce() -> T) -> Result<(T, AllocStats), Error> {
-    // Any allocation sets INSTALLED once the counting allocator is in place.
+    reset_counters();
+    COUNTING.store(true, Ordering::SeqCst);
+    // One allocation to see whether the counting allocator is the one in place.
     black_box(Vec::<u8>::with_capacity(1));
-    if !INSTALLED.load(Ordering::Relaxed) {
+    if ALLOCATIONS.load(Ordering::Relaxed) == 0 {
+        COUNTING.store(false, Ordering::SeqCst);
         return Err(Error::NoCountingAllocator);
     }
-    let base = CURRENT.load(Ordering::Relaxed);
-    let allocated = ALLOCATED.load(Ordering::Relaxed);
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    reset_counters();
     let value = work();
+    COUNTING.store(false, Ordering::SeqCst);
     let stats = AllocStats {
-        allocated: ALLOCATED.load(Ordering::Relaxed) - allocated,
-        allocations: ALLOCATIONS.load(Ordering::Relaxed) - allocations,
-        peak: PEAK.load(Ordering::Relaxed).saturating_sub(base).max(0) as usize,
-        retained: CURRENT.load(Ordering::Relaxed).saturating_sub(base),
+        allocated: ALLOCATED.load(Ordering::Relaxed),
+        allocations: ALLOCATIONS.load(Ordering::Relaxed),
+        peak: PEAK.load(Ordering::Relaxed).max(0) as usize,
+        retained: CURRENT.load(Ordering::Relaxed),
     };
     Ok((value, stats))
+}
+
+/// The page faults this process has taken so far that the kernel served from memory (minor
+/// faults: a page zero-filled on first touch, or mapped in again), from `getrusage`; `None` where
+/// the system cannot say.
+pub fn minor_page_faults() -> Option<u64> {
+    // SAFETY: getrusage writes the usage of this process into the struct it is given and nothing
+    // else; an all-zero rusage is a valid value of that plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let status = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    (status == 0).then_some(usage.ru_minflt as u64)
 }
 
 /// The arithmetic mean (NaN for no values).
@@ -266,8 +304,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(feature = "global-allocator"))]
     fn counting_needs_the_allocator() {
-        // The unit-test binary does not install the counting allocator.
+        // Without the feature the test binary runs on the system allocator: nothing to count with.
+        // (With it, tests/counting.rs checks the counts, alone in its binary.)
         assert!(matches!(
             count_allocations(|| vec![0u8; 10]),
             Err(Error::NoCountingAllocator)

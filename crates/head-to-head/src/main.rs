@@ -12,11 +12,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-/// mimalloc, not the system's malloc: glibc maps every block above 32 MB afresh and unmaps it
-/// when freed, so each new large array is paid for in page faults; mimalloc keeps freed pages
-/// for the next allocation.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The allocator is the workspace's: the harness installs mimalloc (under its counting allocator,
+// which counts nothing unless asked) as the global allocator of every program that links it. Not
+// the system's malloc: glibc maps every block above 32 MB afresh and unmaps it when freed, so each
+// new large array is paid for in page faults; mimalloc keeps freed pages for the next allocation.
+use harness as _;
 
 #[derive(Parser)]
 #[command(name = "head-to-head", about = "The Rust side of `workbook compare`")]

@@ -2,6 +2,10 @@
 //! and rayon only. This library holds the numeric kernels that a lesson explains and a criterion
 //! bench measures, kept in one place so both time exactly the same code.
 
+use std::alloc::{GlobalAlloc, Layout};
+use std::hint::black_box;
+use std::mem::MaybeUninit;
+
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, Zip};
 
 /// Copies an ndarray matrix into a faer matrix (faer has its own layout type).
@@ -85,6 +89,35 @@ pub fn triad_zip(z: ArrayViewMut1<f64>, a: f64, x: ArrayView1<f64>, y: ArrayView
         .for_each(|z, &x, &y| *z = a * x + y);
 }
 
+/// The triad into a fresh array that `allocator` hands out and takes back: what `&x * a + &y`
+/// costs, with the allocator named instead of the global one. Returns the last element written,
+/// read back after the whole array has been made visible to the compiler, so no store is dropped
+/// (NaN for empty input).
+pub fn triad_fresh(allocator: &impl GlobalAlloc, a: f64, x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len().min(y.len());
+    if n == 0 {
+        return f64::NAN;
+    }
+    let layout = Layout::array::<f64>(n).expect("an array as long as an existing slice fits");
+    // SAFETY: the layout has a non-zero size (n ≥ 1); a null pointer is reported as an allocation failure;
+    // every element is written before the slice is formed and read; the block is freed once,
+    // with the layout it was allocated with.
+    unsafe {
+        let ptr = allocator.alloc(layout).cast::<f64>();
+        if ptr.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        let fresh = std::slice::from_raw_parts_mut(ptr.cast::<MaybeUninit<f64>>(), n);
+        for ((z, &x), &y) in fresh.iter_mut().zip(x).zip(y) {
+            z.write(a * x + y);
+        }
+        let z = black_box(std::slice::from_raw_parts(ptr, n));
+        let last = z[n - 1];
+        allocator.dealloc(ptr.cast(), layout);
+        last
+    }
+}
+
 /// The triad with `Zip` split across rayon's threads.
 pub fn triad_rayon(z: ArrayViewMut1<f64>, a: f64, x: ArrayView1<f64>, y: ArrayView1<f64>) {
     Zip::from(z)
@@ -158,6 +191,16 @@ mod tests {
         assert_eq!(za.to_vec(), expected);
         triad_rayon(za.view_mut(), 2.5, xa.view(), ya.view());
         assert_eq!(za.to_vec(), expected);
+        let (xs, ys) = (xa.as_slice().unwrap(), ya.as_slice().unwrap());
+        assert_eq!(
+            triad_fresh(&std::alloc::System, 2.5, xs, ys),
+            expected[n - 1]
+        );
+        assert_eq!(
+            triad_fresh(&mimalloc::MiMalloc, 2.5, xs, ys),
+            expected[n - 1]
+        );
+        assert!(triad_fresh(&std::alloc::System, 2.5, &[], &[]).is_nan());
     }
 
     #[test]
