@@ -14,6 +14,10 @@ use criterion::{Criterion, Throughput, criterion_group};
 use lessons_frames as kernels;
 use polars::prelude::*;
 
+// The workspace's global allocator, mimalloc, which the harness installs: the benches measure
+// what the lessons run on.
+use harness as _;
+
 fn flights() -> DataFrame {
     kernels::frame("nycflights13_flights.parquet")
         .expect("datasets/nycflights13_flights.parquet is readable")

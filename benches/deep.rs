@@ -17,6 +17,10 @@ use ndarray::{Array1, Array2, Axis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+// The workspace's global allocator, mimalloc, which the harness installs: the benches measure
+// what the lessons run on.
+use harness as _;
+
 const POINTS: usize = 600;
 const BATCH: usize = 32;
 

@@ -32,6 +32,10 @@ use toolkit::boosting::GradientBoostingParams;
 use toolkit::forest::RandomForestParams;
 use toolkit::neighbors::KNeighbors;
 
+// The workspace's global allocator, mimalloc, which the harness installs: the benches measure
+// what the lessons run on.
+use harness as _;
+
 fn cancer() -> (Array2<f64>, Array1<usize>, Array2<f64>) {
     let set = datasets::breast_cancer().expect("datasets/breast_cancer.csv is readable");
     let raw = DatasetBase::from(set.features.clone());

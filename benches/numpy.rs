@@ -16,6 +16,10 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use lessons_arrays as kernels;
 use ndarray::{Array1, Array2};
 
+// The workspace's global allocator, mimalloc, which the harness installs: the benches measure
+// what the lessons run on.
+use harness as _;
+
 fn matrix(n: usize) -> Array2<f64> {
     Array2::from_shape_fn((n, n), |(i, j)| ((i * 31 + j * 17) % 101) as f64 / 101.0)
 }

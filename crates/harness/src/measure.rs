@@ -103,8 +103,9 @@ static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 ///
 /// The harness installs it as the `#[global_allocator]` of every program that links it with the
 /// `global-allocator` feature, which the workspace's dependency on the harness names: every lesson,
-/// bench and binary of the workspace then runs on it. A Jupyter kernel (the notebooks) builds the
-/// harness without the feature and keeps its own allocator.
+/// every bench and head-to-head then run on it (a program that uses nothing of the harness names
+/// it with `use harness as _;`). A Jupyter kernel (the notebooks) builds the harness without the
+/// feature and keeps its own allocator.
 ///
 /// Why mimalloc and not the system's: glibc's malloc hands out each block above 32 MiB as a fresh
 /// mapping and returns it to the kernel when it is freed, so a program that makes a new large array
