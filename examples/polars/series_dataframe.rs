@@ -12,8 +12,9 @@
 //! no index: rows are positions.
 //!
 //! **Evidence:** On the penguins the null counts match what the data set documents (2 in each
-//! measurement, 11 in sex). The columns arrive in 4 chunks, 8 after stacking the frame on itself, 1
-//! after `rechunk`, and a clean float column converts to an ndarray view that starts at the Arrow
+//! measurement, 11 in sex). The columns arrive in one chunk (the workbook's reader rechunks;
+//! polars' parallel CSV reader alone left 4), 2 after stacking the frame on itself, 1 after
+//! `rechunk`, and a clean float column converts to an ndarray view that starts at the Arrow
 //! buffer's own address (no copy).
 //!
 //! **Run:** `cargo run --example series_dataframe` (add `-- --quick` for a short run).
@@ -124,8 +125,9 @@ fn main() -> Outcome {
         penguins.column("flipper_length_mm")?.dtype()
     );
 
-    // Chunks: the CSV reader parses in parallel, each thread producing its own chunk. Appending one
-    // frame to another links the second's chunks in without copying them.
+    // Chunks: the CSV reader parses in parallel, each thread producing its own chunk, and the
+    // workbook's `frame` joins them into one as it reads (it asks the reader to rechunk).
+    // Appending one frame to another links the second's chunks in without copying them.
     let original_chunks = penguins
         .column("body_mass_g")?
         .as_materialized_series()

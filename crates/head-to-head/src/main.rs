@@ -12,10 +12,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-// The allocator is the workspace's: the harness installs mimalloc (under its counting allocator,
-// which counts nothing unless asked) as the global allocator of every program that links it. Not
-// the system's malloc: glibc maps every block above 32 MB afresh and unmaps it when freed, so each
-// new large array is paid for in page faults; mimalloc keeps freed pages for the next allocation.
+// The global allocator is the harness's: mimalloc (why not glibc's malloc: see
+// `harness::measure::CountingAllocator`).
 use harness as _;
 
 #[derive(Parser)]
