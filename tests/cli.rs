@@ -643,11 +643,17 @@ fn compare_without_python_or_its_packages_says_what_to_install() {
         &run(&["compare", "matmul", "--python", fake.to_str().unwrap()]),
         "the Python side lacks polars==1.35.2: `pip install -r python/requirements.txt`",
     );
-    let zero_threads = run(&["compare", "--threads", "0", "--all"]);
-    assert_eq!(zero_threads.code, Some(2), "{}", zero_threads.stderr);
-    assert!(
-        zero_threads
-            .stderr
-            .contains("invalid value '0' for '--threads")
-    );
+    for (args, flag) in [
+        (["compare", "--all", "--threads", "0"], "--threads"),
+        (["compare", "matmul", "--rounds", "0"], "--rounds"),
+    ] {
+        let zero = run(&args);
+        assert_eq!(zero.code, Some(2), "{}", zero.stderr);
+        assert!(
+            zero.stderr
+                .contains(&format!("invalid value '0' for '{flag}")),
+            "{}",
+            zero.stderr
+        );
+    }
 }

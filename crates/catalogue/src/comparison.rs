@@ -126,42 +126,88 @@ impl std::fmt::Display for Check {
     }
 }
 
-/// A recorded row: the task, both sides' outcomes, and the parity checks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Row {
-    pub task: Task,
+/// Both sides' outcomes of one round: each side run once, in its own process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Round {
     pub rust: Outcome,
     pub python: Outcome,
-    pub checks: Vec<Check>,
 }
 
-impl Row {
-    /// Compares the two outcomes of `task`.
-    pub fn new(task: Task, rust: Outcome, python: Outcome) -> Row {
-        let checks = task
-            .parity
+impl Round {
+    /// Python's best time over Rust's in this round.
+    fn ratio(&self) -> f64 {
+        self.python.best() / self.rust.best()
+    }
+
+    /// Each parity check of `task` on this round's answers.
+    fn checks(&self, task: &Task) -> Vec<Check> {
+        task.parity
             .iter()
             .map(|p| Check {
                 metric: p.metric.to_string(),
                 tolerance: p.tolerance,
-                rust: rust.metrics.get(p.metric.as_ref()).copied(),
-                python: python.metrics.get(p.metric.as_ref()).copied(),
+                rust: self.rust.metrics.get(p.metric.as_ref()).copied(),
+                python: self.python.metrics.get(p.metric.as_ref()).copied(),
             })
+            .collect()
+    }
+}
+
+/// A recorded row: the task, both sides' outcomes over every round, and the parity checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub task: Task,
+    /// Every timed run of every round, and the answers of the round whose checks are shown.
+    pub rust: Outcome,
+    pub python: Outcome,
+    /// Python's best over Rust's best in each round, in the order the rounds ran: how far the
+    /// ratio moves between processes on the same machine.
+    pub round_ratios: Vec<f64>,
+    /// The checks of the first round whose answers disagree, or of the last round when all agree.
+    pub checks: Vec<Check>,
+}
+
+impl Row {
+    /// Compares the rounds of `task`; `None` when there is no round.
+    pub fn new(task: Task, rounds: Vec<Round>) -> Option<Row> {
+        let last = rounds.len().checked_sub(1)?;
+        let round_ratios = rounds.iter().map(Round::ratio).collect();
+        let checked: Vec<Vec<Check>> = rounds.iter().map(|r| r.checks(&task)).collect();
+        let shown = checked
+            .iter()
+            .position(|checks| !checks.iter().all(Check::holds))
+            .unwrap_or(last);
+        let checks = checked[shown].clone();
+        let (mut rust, mut python) = (rounds[shown].rust.clone(), rounds[shown].python.clone());
+        rust.seconds = rounds.iter().flat_map(|r| r.rust.seconds.clone()).collect();
+        python.seconds = rounds
+            .iter()
+            .flat_map(|r| r.python.seconds.clone())
             .collect();
-        Row {
+        Some(Row {
             task,
             rust,
             python,
+            round_ratios,
             checks,
-        }
+        })
     }
 
-    /// Python's best time over Rust's: above 1, Rust is faster.
+    /// Python's best time over Rust's, each over every round: above 1, Rust is faster.
     pub fn ratio(&self) -> f64 {
         self.python.best() / self.rust.best()
     }
 
-    /// Every parity check holds.
+    /// The lowest and the highest ratio of a single round.
+    pub fn round_spread(&self) -> (f64, f64) {
+        self.round_ratios
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), &r| {
+                (low.min(r), high.max(r))
+            })
+    }
+
+    /// Every parity check holds (in every round: the checks shown are a failing round's if any).
     pub fn agrees(&self) -> bool {
         self.checks.iter().all(Check::holds)
     }
@@ -180,7 +226,10 @@ pub struct Comparison {
     /// The processor and the number of cores the machine has.
     pub machine: String,
     pub threads: usize,
+    /// Timed runs per side in each round.
     pub repeats: usize,
+    /// Rounds per task; each runs both sides once, alternating which side goes first.
+    pub rounds: usize,
     pub seed: u64,
     /// The Rust toolchain and profile, and the allocator the binary runs on.
     pub rust: String,
@@ -231,9 +280,19 @@ impl Comparison {
             .collect::<Vec<_>>()
             .join(", ");
         let mut text = format!(
-            "Recorded {} by `workbook compare --all` on {}: {} threads on each side, best of {} runs \
-             after one warm-up, data from seed {}. Rust: {}. Python: {}.\n\n",
-            self.recorded, self.machine, self.threads, self.repeats, self.seed, self.rust, versions
+            "Recorded {} by `workbook compare --all` on {}: {} threads on each side; {} rounds, \
+             each running both sides in their own processes (alternating which goes first), {} \
+             timed runs a side and round after one warm-up; the ratio is of the best runs, and \
+             the range in brackets is the lowest and highest ratio of a single round. Data from \
+             seed {}. Rust: {}. Python: {}.\n\n",
+            self.recorded,
+            self.machine,
+            self.threads,
+            self.rounds,
+            self.repeats,
+            self.seed,
+            self.rust,
+            versions
         );
         text.push_str("| task | data | Python | Rust | Python / Rust | answers agree |\n");
         text.push_str("| --- | --- | --- | --- | --- | --- |\n");
@@ -245,6 +304,8 @@ impl Comparison {
                 .collect::<Vec<_>>()
                 .join("; ");
             let ratio = format!("{:.2}×", row.ratio());
+            let (low, high) = row.round_spread();
+            let spread = format!("({low:.2}–{high:.2})");
             text.push_str(&format!(
                 "| {} | {} | {}: {} | {}: {} | {} | {} |\n",
                 row.task.title,
@@ -254,9 +315,9 @@ impl Comparison {
                 row.rust.tool,
                 format_seconds(row.rust.best()),
                 if row.won() {
-                    format!("**{ratio}**")
+                    format!("**{ratio}** {spread}")
                 } else {
-                    format!("{ratio} (target {:.1}×)", row.task.target_ratio)
+                    format!("{ratio} {spread}, target {:.1}×", row.task.target_ratio)
                 },
                 agreement
             ));
@@ -303,37 +364,88 @@ mod tests {
         }
     }
 
+    fn round(rust: Outcome, python: Outcome) -> Round {
+        Round { rust, python }
+    }
+
+    fn row(rounds: Vec<Round>) -> Row {
+        Row::new(task(), rounds).expect("at least one round")
+    }
+
     #[test]
     fn a_row_is_won_only_when_faster_and_in_agreement() {
-        let fast = Row::new(
-            task(),
+        let fast = row(vec![round(
             outcome("forest", &[0.6, 0.5], 0.94),
             outcome("forest", &[2.0, 1.5], 0.945),
-        );
+        )]);
         assert_eq!(fast.ratio(), 3.0, "best of each side: 1.5 / 0.5");
         assert!(fast.won());
-        let wrong = Row::new(
-            task(),
+        let wrong = row(vec![round(
             outcome("forest", &[0.5], 0.90),
             outcome("forest", &[1.5], 0.945),
-        );
+        )]);
         assert!(
             !wrong.agrees() && !wrong.won(),
             "0.045 apart is outside 0.015"
         );
-        let slow = Row::new(
-            task(),
+        let slow = row(vec![round(
             outcome("forest", &[2.0], 0.94),
             outcome("forest", &[1.5], 0.94),
-        );
+        )]);
         assert!(slow.agrees() && !slow.won(), "0.75× misses the target");
+        assert!(Row::new(task(), Vec::new()).is_none());
+    }
+
+    #[test]
+    fn rounds_pool_their_runs_and_keep_each_round_ratio() {
+        let pooled = row(vec![
+            round(
+                outcome("forest", &[1.0, 1.25], 0.94),
+                outcome("forest", &[1.5], 0.94),
+            ),
+            round(
+                outcome("forest", &[2.0], 0.94),
+                outcome("forest", &[0.75, 1.0], 0.94),
+            ),
+        ]);
+        assert_eq!(pooled.rust.seconds, [1.0, 1.25, 2.0]);
+        assert_eq!(pooled.python.seconds, [1.5, 0.75, 1.0]);
+        assert_eq!(pooled.round_ratios, [1.5, 0.375]);
+        assert_eq!(pooled.round_spread(), (0.375, 1.5));
+        assert_eq!(
+            pooled.ratio(),
+            0.75,
+            "the best runs of all rounds: 0.75 / 1.0"
+        );
+        assert!(!pooled.won(), "won in one round, lost over both");
+    }
+
+    #[test]
+    fn a_round_that_disagrees_is_the_one_shown_and_loses_the_row() {
+        let flaky = row(vec![
+            round(
+                outcome("forest", &[0.5], 0.94),
+                outcome("forest", &[1.5], 0.94),
+            ),
+            round(
+                outcome("forest", &[0.5], 0.90),
+                outcome("forest", &[1.5], 0.94),
+            ),
+            round(
+                outcome("forest", &[0.5], 0.94),
+                outcome("forest", &[1.5], 0.94),
+            ),
+        ]);
+        assert!(!flaky.agrees() && !flaky.won());
+        assert_eq!(flaky.checks[0].rust, Some(0.90));
+        assert_eq!(flaky.rust.metrics["accuracy"], 0.90);
     }
 
     #[test]
     fn a_metric_one_side_does_not_report_fails_its_check() {
         let mut python = outcome("forest", &[1.0], 0.94);
         python.metrics.clear();
-        let row = Row::new(task(), outcome("forest", &[0.5], 0.94), python);
+        let row = row(vec![round(outcome("forest", &[0.5], 0.94), python)]);
         assert!(!row.agrees());
     }
 
@@ -348,23 +460,29 @@ mod tests {
 
     #[test]
     fn the_table_names_both_tools_times_and_the_verdict() {
-        let row = Row::new(
-            task(),
-            outcome("forest", &[0.5], 0.94),
-            outcome("forest", &[1.5], 0.945),
-        );
+        let row = row(vec![
+            round(
+                outcome("forest", &[0.5], 0.94),
+                outcome("forest", &[1.5], 0.945),
+            ),
+            round(
+                outcome("forest", &[0.6], 0.94),
+                outcome("forest", &[1.56], 0.945),
+            ),
+        ]);
         let comparison = Comparison {
             recorded: "2026-11-30".into(),
             machine: "a machine".into(),
             threads: 2,
             repeats: 5,
+            rounds: 2,
             seed: 7,
             rust: "rustc".into(),
             python: BTreeMap::from([("numpy".to_string(), "2.4.6".to_string())]),
             rows: vec![row],
         };
         let table = comparison.markdown();
-        assert!(table.contains("| a forest | small | tool: 1.50 s | tool: 500.0 ms | **3.00×** | accuracy 0.945 / 0.94 ✓ |"), "{table}");
+        assert!(table.contains("| a forest | small | tool: 1.50 s | tool: 500.0 ms | **3.00×** (2.60–3.00) | accuracy 0.945 / 0.94 ✓ |"), "{table}");
         assert_eq!(format_metric(Some(71326.21684935903)), "71326.2");
         assert_eq!(format_metric(Some(2584453.917030165)), "2584454");
         assert_eq!(format_metric(Some(0.33147899382933854)), "0.331479");

@@ -3,8 +3,10 @@
 //! The Rust side is the `head-to-head` binary, built here in the release profile (what a shipped
 //! binary is built in; the lessons' dev profile keeps debug assertions in the project's code). It
 //! lists the tasks and writes their inputs; `python/head_to_head.py` reads the same files. Each
-//! task runs on the Rust side, then the Python side, with the same thread count; the two answers
-//! are checked against each other and the best times give the ratio. The table is printed and
+//! task runs in rounds, each running both sides once in their own processes with the same thread
+//! count, the first side alternating between rounds; the two answers are checked against each
+//! other in every round, and the best times over all rounds give the ratio. Each round's own ratio
+//! is kept too: how far they spread is how far one run of the table can be trusted. The table is printed and
 //! saved under `target/workbook/compare/`; `--all` also records it in `benches/head_to_head.json`
 //! and regenerates the README's table from it.
 
@@ -12,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, Result, bail};
-use catalogue::comparison::{self, Comparison, Outcome, Row, Task};
+use catalogue::comparison::{self, Comparison, Outcome, Round, Row, Task};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -25,9 +27,12 @@ pub struct Args {
     /// Threads on each side.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
     threads: u16,
-    /// Timed runs per task and side, after one untimed run; the best counts.
+    /// Timed runs per task, side and round, after one untimed run; the best counts.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
     repeats: u16,
+    /// Rounds per task: each starts both sides afresh, alternating which goes first.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    rounds: u16,
     /// The seed of the synthetic inputs.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -52,9 +57,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut rows = Vec::new();
     for task in tasks {
         eprintln!("{}: {} ({}) …", task.name, task.title, task.size);
-        let rust_outcome = rust.run(&task, &data, args.repeats)?;
-        let python_outcome = python.run(&task, &data, args.repeats, threads)?;
-        let row = Row::new(task, rust_outcome, python_outcome);
+        let mut rounds = Vec::new();
+        for number in 0..args.rounds {
+            // The side that runs first meets a machine the other side has not just warmed or
+            // heated; alternating spreads that over both.
+            let round = if number % 2 == 0 {
+                let rust_outcome = rust.run(&task, &data, args.repeats)?;
+                let python_outcome = python.run(&task, &data, args.repeats, threads)?;
+                Round {
+                    rust: rust_outcome,
+                    python: python_outcome,
+                }
+            } else {
+                let python_outcome = python.run(&task, &data, args.repeats, threads)?;
+                let rust_outcome = rust.run(&task, &data, args.repeats)?;
+                Round {
+                    rust: rust_outcome,
+                    python: python_outcome,
+                }
+            };
+            rounds.push(round);
+        }
+        let row = Row::new(task, rounds).context("a task ran no round")?;
         eprintln!("  {}", summary(&row));
         rows.push(row);
     }
@@ -63,6 +87,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         machine: machine(),
         threads,
         repeats: usize::from(args.repeats),
+        rounds: usize::from(args.rounds),
         seed: args.seed,
         rust: format!("{}, release profile, {}", rustc_version(), rust.about()?),
         python: python.versions,
@@ -132,8 +157,9 @@ fn summary(row: &Row) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ");
+    let (low, high) = row.round_spread();
     format!(
-        "Python {} / Rust {} = {:.2}×{}; {checks}",
+        "Python {} / Rust {} = {:.2}× (rounds {low:.2}–{high:.2}){}; {checks}",
         comparison::format_seconds(row.python.best()),
         comparison::format_seconds(row.rust.best()),
         row.ratio(),
