@@ -93,6 +93,11 @@ impl Outcome {
     }
 }
 
+/// Python's best time over Rust's: above 1, Rust is faster.
+fn speedup(rust: &Outcome, python: &Outcome) -> f64 {
+    python.best() / rust.best()
+}
+
 /// One parity check of a recorded row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
@@ -134,11 +139,6 @@ pub struct Round {
 }
 
 impl Round {
-    /// Python's best time over Rust's in this round.
-    fn ratio(&self) -> f64 {
-        self.python.best() / self.rust.best()
-    }
-
     /// Each parity check of `task` on this round's answers.
     fn checks(&self, task: &Task) -> Vec<Check> {
         task.parity
@@ -171,7 +171,7 @@ impl Row {
     /// Compares the rounds of `task`; `None` when there is no round.
     pub fn new(task: Task, rounds: Vec<Round>) -> Option<Row> {
         let last = rounds.len().checked_sub(1)?;
-        let round_ratios = rounds.iter().map(Round::ratio).collect();
+        let round_ratios = rounds.iter().map(|r| speedup(&r.rust, &r.python)).collect();
         let checked: Vec<Vec<Check>> = rounds.iter().map(|r| r.checks(&task)).collect();
         let shown = checked
             .iter()
@@ -195,7 +195,7 @@ impl Row {
 
     /// Python's best time over Rust's, each over every round: above 1, Rust is faster.
     pub fn ratio(&self) -> f64 {
-        self.python.best() / self.rust.best()
+        speedup(&self.rust, &self.python)
     }
 
     /// The lowest and the highest ratio of a single round.
@@ -205,6 +205,12 @@ impl Row {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), &r| {
                 (low.min(r), high.max(r))
             })
+    }
+
+    /// The spread of the single rounds' ratios as the table and the progress lines print it.
+    pub fn round_range(&self) -> String {
+        let (low, high) = self.round_spread();
+        format!("{low:.2}–{high:.2}")
     }
 
     /// Every parity check holds (in every round: the checks shown are a failing round's if any).
@@ -304,8 +310,7 @@ impl Comparison {
                 .collect::<Vec<_>>()
                 .join("; ");
             let ratio = format!("{:.2}×", row.ratio());
-            let (low, high) = row.round_spread();
-            let spread = format!("({low:.2}–{high:.2})");
+            let spread = format!("({})", row.round_range());
             text.push_str(&format!(
                 "| {} | {} | {}: {} | {}: {} | {} | {} |\n",
                 row.task.title,

@@ -99,9 +99,9 @@ pub fn triad_fresh(allocator: &impl GlobalAlloc, a: f64, x: &[f64], y: &[f64]) -
         return f64::NAN;
     }
     let layout = Layout::array::<f64>(n).expect("an array as long as an existing slice fits");
-    // SAFETY: the layout has a non-zero size (n ≥ 1); a null pointer is reported as an allocation failure;
-    // every element is written before the slice is formed and read; the block is freed once,
-    // with the layout it was allocated with.
+    // SAFETY: the layout has a non-zero size (n ≥ 1); a null pointer is reported as an allocation
+    // failure; every element is written before the slice is formed and read; the block is freed
+    // once, with the layout it was allocated with.
     unsafe {
         let ptr = allocator.alloc(layout).cast::<f64>();
         if ptr.is_null() {

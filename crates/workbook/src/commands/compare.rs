@@ -5,10 +5,10 @@
 //! lists the tasks and writes their inputs; `python/head_to_head.py` reads the same files. Each
 //! task runs in rounds, each running both sides once in their own processes with the same thread
 //! count, the first side alternating between rounds; the two answers are checked against each
-//! other in every round, and the best times over all rounds give the ratio. Each round's own ratio
-//! is kept too: how far they spread is how far one run of the table can be trusted. The table is printed and
-//! saved under `target/workbook/compare/`; `--all` also records it in `benches/head_to_head.json`
-//! and regenerates the README's table from it.
+//! other in every round, and the best times over all rounds give the ratio. Each round's own
+//! ratio is kept too: how far they spread is how far one run of the table can be trusted. The
+//! table is printed and saved under `target/workbook/compare/`; `--all` also records it in
+//! `benches/head_to_head.json` and regenerates the README's table from it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -61,22 +61,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
         for number in 0..args.rounds {
             // The side that runs first meets a machine the other side has not just warmed or
             // heated; alternating spreads that over both.
-            let round = if number % 2 == 0 {
+            let (rust_outcome, python_outcome) = if number % 2 == 0 {
                 let rust_outcome = rust.run(&task, &data, args.repeats)?;
-                let python_outcome = python.run(&task, &data, args.repeats, threads)?;
-                Round {
-                    rust: rust_outcome,
-                    python: python_outcome,
-                }
+                (
+                    rust_outcome,
+                    python.run(&task, &data, args.repeats, threads)?,
+                )
             } else {
                 let python_outcome = python.run(&task, &data, args.repeats, threads)?;
-                let rust_outcome = rust.run(&task, &data, args.repeats)?;
-                Round {
-                    rust: rust_outcome,
-                    python: python_outcome,
-                }
+                (rust.run(&task, &data, args.repeats)?, python_outcome)
             };
-            rounds.push(round);
+            rounds.push(Round {
+                rust: rust_outcome,
+                python: python_outcome,
+            });
         }
         let row = Row::new(task, rounds).context("a task ran no round")?;
         eprintln!("  {}", summary(&row));
@@ -157,12 +155,12 @@ fn summary(row: &Row) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ");
-    let (low, high) = row.round_spread();
     format!(
-        "Python {} / Rust {} = {:.2}× (rounds {low:.2}–{high:.2}){}; {checks}",
+        "Python {} / Rust {} = {:.2}× (rounds {}){}; {checks}",
         comparison::format_seconds(row.python.best()),
         comparison::format_seconds(row.rust.best()),
         row.ratio(),
+        row.round_range(),
         if row.ratio() >= row.task.target_ratio {
             String::new()
         } else {
